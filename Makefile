@@ -1,0 +1,61 @@
+# Two commands for a newcomer: `make run` (install, prepare, serve with a worker) and
+# `make test` (install, lint, the whole suite). CI runs `.ci/run`, which calls `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint format test-sqlite test-postgres install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+# Web server and a task worker for every queue; Ctrl-C stops both.
+run: $(STAMP)
+	@export DEBUG=$${DEBUG:-1}; \
+	$(PY) manage.py bootstrap --demo || exit 1; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	$(PY) manage.py db_worker --queue-name '*' --interval 1 & \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
+	echo "storyapp: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"; \
+	wait -n; exit $$?
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test-sqlite: $(DEV_STAMP)
+	$(PY) -m pytest
+
+# The same suite (less the browser tests) on PostgreSQL. Under CI=true it always runs.
+test-postgres: $(DEV_STAMP)
+	@if [ "$$CI" = "true" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+		DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider -q; \
+	else \
+		echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipping the PostgreSQL pass (CI runs it)."; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

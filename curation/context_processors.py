@@ -1,0 +1,12 @@
+def roles(request):
+    """Navigation flags for the signed-in user (permission checks are cached per request)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "themes": user.has_perm("curation.view_theme"),
+            "import_themes": user.has_perm("curation.import_theme"),
+            "team": user.has_perm("auth.change_user"),
+        }
+    }

@@ -1,0 +1,61 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from curation.services import catalog_load, roles_sync
+
+DEMO_USERS = (("editor", "Editor"), ("reviewer", "Reviewer"), ("admin", "Admin"))
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare the database: migrate, create the role groups, load the theme catalog. "
+        "Idempotent. --demo also creates the users editor, reviewer and admin."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="create the demo users")
+
+    def handle(self, *args, demo=False, verbosity=1, **options):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        groups = roles_sync()
+        self.stdout.write(f"Roles: {', '.join(group.name for group in groups)}.")
+        report = catalog_load()
+        self.stdout.write(
+            f"Theme catalog: {len(report.created)} added "
+            f"({len(report.restricted)} held as restricted), "
+            f"{len(report.duplicates)} already there."
+        )
+        if demo:
+            self._demo_users()
+
+    @transaction.atomic
+    def _demo_users(self):
+        User = get_user_model()
+        chosen = settings.STORYAPP_DEMO_PASSWORD
+        created = []
+        for username, role in DEMO_USERS:
+            if User.objects.filter(username=username).exists():
+                continue
+            password = chosen or secrets.token_urlsafe(12)
+            user = User.objects.create_user(username=username, password=password)
+            if role == "Admin":
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+            user.groups.add(Group.objects.get(name=role))
+            created.append((username, role, password))
+        if not created:
+            self.stdout.write("Demo users already exist (passwords unchanged).")
+            return
+        self.stdout.write(self.style.SUCCESS("Demo users created:"))
+        for username, role, password in created:
+            shown = "(from STORYAPP_DEMO_PASSWORD)" if chosen else password
+            self.stdout.write(f"  {username:<9} role {role:<9} password {shown}")
+        if not chosen:
+            self.stdout.write("These passwords are shown only once.")

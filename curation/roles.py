@@ -1,0 +1,35 @@
+"""The three roles, as Django groups with permissions. ``bootstrap`` keeps the groups in sync."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str
+    permissions: tuple[str, ...] = ()
+    # Every permission of these apps (the Admin role can do everything in the product).
+    all_permissions_of_apps: tuple[str, ...] = ()
+
+
+EDITOR = Role(
+    "Editor",
+    "Curates the theme catalog and launches generation jobs.",
+    permissions=(
+        "curation.view_theme",
+        "curation.decide_theme",
+        "curation.import_theme",
+    ),
+)
+REVIEWER = Role(
+    "Reviewer",
+    "Triages topics and rates stories.",
+    permissions=("curation.view_theme",),
+)
+ADMIN = Role(
+    "Admin",
+    "Everything, including people, the model registry and exports.",
+    permissions=("auth.view_user", "auth.change_user"),
+    all_permissions_of_apps=("curation", "generation"),
+)
+ROLES = (EDITOR, REVIEWER, ADMIN)

@@ -1,0 +1,224 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import selectors, services
+from .forms import (
+    BUCKET_CHOICES,
+    ThemeDecisionForm,
+    ThemeFilterForm,
+    ThemeImportForm,
+    UserRolesForm,
+)
+from .importing import ThemeFileError
+from .models import Theme
+from .roles import ROLES
+
+
+def _form_errors(form) -> str:
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
+@require_GET
+def home(request):
+    return render(request, "curation/home.html", {"counts": selectors.theme_bucket_counts()})
+
+
+def _theme_panel_context(request, *, q: str, status: str, page) -> dict:
+    paginator = Paginator(selectors.theme_list(q=q, bucket=status), settings.STORYAPP_PAGE_SIZE)
+    page_obj = paginator.get_page(page)
+    counts = selectors.theme_bucket_counts(q=q)
+    tabs = [
+        {"value": value, "label": label, "count": counts[value], "active": value == status}
+        for value, label in BUCKET_CHOICES
+    ]
+    return {
+        "page_obj": page_obj,
+        "themes": page_obj.object_list,
+        "tabs": tabs,
+        "q": q,
+        "status": status,
+        "filter_query": urlencode({"q": q, "status": status}),
+        "can_decide": request.user.has_perm("curation.decide_theme"),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("curation.view_theme", raise_exception=True)
+def theme_list(request):
+    form = ThemeFilterForm(request.GET)
+    if not form.is_valid():
+        return render(
+            request,
+            "400.html",
+            {"message": f"Invalid filter: {_form_errors(form)}"},
+            status=400,
+        )
+    context = _theme_panel_context(
+        request,
+        q=form.cleaned_data["q"],
+        status=form.cleaned_data["status"],
+        page=request.GET.get("page"),
+    )
+    template = "curation/theme_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#theme-panel"
+    return render(request, template, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("curation.view_theme", raise_exception=True)
+def theme_detail(request, pk: int):
+    theme = get_object_or_404(Theme.objects.select_related("decided_by"), pk=pk)
+    return _render_theme_detail(request, theme)
+
+
+def _render_theme_detail(request, theme: Theme, status: int = 200):
+    template = "curation/theme_detail.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#theme-detail"
+    return render(
+        request,
+        template,
+        {
+            "theme": theme,
+            "events": selectors.theme_events(theme=theme),
+            "can_decide": request.user.has_perm("curation.decide_theme"),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@permission_required("curation.decide_theme", raise_exception=True)
+def theme_decide(request, pk: int | None = None):
+    """Approve, reject or reset one theme (``pk``) or the selected ``ids``.
+
+    htmx requests get the refreshed list panel (or the theme page with ``return=detail``);
+    plain form posts are redirected back (post/redirect/get).
+    """
+    form = ThemeDecisionForm(request.POST)
+    if form.is_valid():
+        ids = [pk] if pk is not None else form.cleaned_data["ids"]
+        try:
+            result = services.theme_decide(
+                theme_ids=ids,
+                decision=form.cleaned_data["action"],
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                override_restriction=form.cleaned_data["override_restriction"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            _report_decision(request, form.cleaned_data["action"], result)
+    else:
+        messages.error(request, _form_errors(form))
+
+    if request.POST.get("return") == "detail" and pk is not None:
+        theme = get_object_or_404(Theme.objects.select_related("decided_by"), pk=pk)
+        if request.htmx:
+            return _render_theme_detail(request, theme)
+        return HttpResponseRedirect(theme.get_absolute_url())
+
+    filters = ThemeFilterForm(request.POST)
+    cleaned = filters.cleaned_data if filters.is_valid() else {"q": "", "status": "all"}
+    if request.htmx:
+        context = _theme_panel_context(
+            request, q=cleaned["q"], status=cleaned["status"], page=request.POST.get("page")
+        )
+        return render(request, "curation/theme_list.html#theme-panel", context)
+    query = {"q": cleaned["q"], "status": cleaned["status"], "page": request.POST.get("page", "")}
+    return HttpResponseRedirect(reverse("curation:theme_list") + "?" + urlencode(query))
+
+
+_PAST = {"approve": "Approved", "reject": "Rejected", "reset": "Reset to pending"}
+
+
+def _report_decision(request, action: str, result: services.DecisionResult) -> None:
+    if result.changed:
+        names = ", ".join(theme.name for theme in result.changed[:5])
+        more = len(result.changed) - 5
+        suffix = f" and {more} more" if more > 0 else ""
+        messages.success(request, f"{_PAST[action]} {len(result.changed)}: {names}{suffix}.")
+    if result.unchanged:
+        messages.info(request, f"{len(result.unchanged)} already had that status; left unchanged.")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("curation.import_theme", raise_exception=True)
+def theme_import(request):
+    report = None
+    line_errors = None
+    form = ThemeImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            # Check the size the upload handler measured before reading anything.
+            if upload.size > settings.STORYAPP_IMPORT_MAX_BYTES:
+                raise ValidationError(
+                    "The file is %(size)s bytes; the limit is 1 MiB.",
+                    code="file_too_large",
+                    params={"size": upload.size},
+                )
+            report = services.theme_import(
+                content=upload.read(), filename=upload.name, actor=request.user
+            )
+        except ThemeFileError as error:
+            line_errors = error.errors
+        except ValidationError as error:
+            form.add_error("file", error)
+    status = 400 if (line_errors or form.errors) else 200
+    return render(
+        request,
+        "curation/theme_import.html",
+        {"form": form, "report": report, "line_errors": line_errors},
+        status=status,
+    )
+
+
+@require_GET
+@permission_required("auth.change_user", raise_exception=True)
+def team(request):
+    User = get_user_model()
+    users = User.objects.order_by("username").prefetch_related(
+        Prefetch("groups", to_attr="role_groups")
+    )
+    return render(
+        request,
+        "curation/team.html",
+        {"users": users, "roles": ROLES, "role_names": [role.name for role in ROLES]},
+    )
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def team_set_roles(request, user_id: int):
+    User = get_user_model()
+    user = get_object_or_404(User, pk=user_id)
+    form = UserRolesForm(request.POST, role_names=[role.name for role in ROLES])
+    if form.is_valid():
+        try:
+            services.user_set_roles(
+                user=user, role_names=form.cleaned_data["roles"], actor=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            roles = ", ".join(form.cleaned_data["roles"]) or "no role"
+            messages.success(request, f"{user.username} now has: {roles}.")
+    else:
+        messages.error(request, _form_errors(form))
+    return HttpResponseRedirect(reverse("curation:team"))

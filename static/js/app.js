@@ -1,0 +1,71 @@
+// Small progressive enhancements. Pages work without this file; htmx does the requests.
+(function () {
+  "use strict";
+
+  function rows(list) { return Array.from(list.querySelectorAll("[data-row]")); }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable=true]") !== null;
+  }
+
+  let lastIndex = 0;
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "?" && !typing(event.target)) {
+      const help = document.getElementById("keys-help");
+      if (help && !help.open) { help.showModal(); event.preventDefault(); }
+      return;
+    }
+    if (event.key === "/" && !typing(event.target)) {
+      const search = document.querySelector("input[type=search]");
+      if (search) { search.focus(); search.select(); event.preventDefault(); }
+      return;
+    }
+    const list = document.querySelector("[data-keyboard-list]");
+    if (!list || typing(event.target)) return;
+    const all = rows(list);
+    if (!all.length) return;
+    const current = event.target.closest ? event.target.closest("[data-row]") : null;
+    let index = current ? all.indexOf(current) : -1;
+    const key = event.key;
+    if (key === "j" || key === "ArrowDown") { index = Math.min(index + 1, all.length - 1); }
+    else if (key === "k" || key === "ArrowUp") { index = Math.max(index - 1, 0); }
+    else if (current && (key === "x" || key === " ")) {
+      const box = current.querySelector("input[type=checkbox]");
+      if (box) box.checked = !box.checked;
+      event.preventDefault();
+      return;
+    } else if (current && key === "Enter" && event.target === current) {
+      window.location.href = current.dataset.href;
+      return;
+    } else if (current) {
+      const action = current.querySelector('[data-key="' + key + '"]');
+      if (action) { lastIndex = index; action.click(); event.preventDefault(); }
+      return;
+    } else { return; }
+    all[index].focus();
+    lastIndex = index;
+    event.preventDefault();
+  });
+
+  // After a list refresh, keep the keyboard position so review can continue without the mouse.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const list = document.querySelector("[data-keyboard-list]");
+    if (!list || !list.contains(document.activeElement) && document.activeElement !== document.body) return;
+    const all = rows(list);
+    if (all.length) all[Math.min(lastIndex, all.length - 1)].focus();
+  });
+
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-select-all]")) return;
+    const form = event.target.closest("form");
+    form.querySelectorAll('input[name="ids"]').forEach(function (box) { box.checked = event.target.checked; });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.matches("[data-open-help]")) {
+      document.getElementById("keys-help").showModal();
+    }
+  });
+})();

@@ -1,0 +1,12 @@
+"""Test settings: the production settings module, with a test secret and a fast hasher."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789")
+
+from storyapp.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# Static files come from the finders; tests never run collectstatic.
+WHITENOISE_AUTOREFRESH = True
