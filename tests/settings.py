@@ -2,6 +2,8 @@
 
 import os
 
+# A Redis database of its own, so tests never touch a developer's queues.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789")
 
 from storyapp.settings import *  # noqa: E402, F403
