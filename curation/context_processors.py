@@ -8,5 +8,8 @@ def roles(request):
             "themes": user.has_perm("curation.view_theme"),
             "import_themes": user.has_perm("curation.import_theme"),
             "team": user.has_perm("auth.change_user"),
+            "jobs": user.has_perm("generation.view_generationjob"),
+            "models": user.has_perm("generation.view_modelprofile"),
+            "prompts": user.has_perm("generation.view_prompttemplate"),
         }
     }

@@ -138,3 +138,94 @@ class ThemeEvent(models.Model):
 
     def __str__(self):
         return f"{self.theme_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+def text_key(text: str) -> str:
+    """Comparison key for generated texts: inner whitespace collapsed, casefolded."""
+    return " ".join(text.split()).casefold()
+
+
+class Provenance(models.Model):
+    """How a generated text was made. Plain values, not foreign keys: curation does not depend
+    on generation, and a record of provenance must not change when a profile is edited."""
+
+    generation_job_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    model_snapshot = models.JSONField(default=dict, blank=True)
+    template_version = models.CharField(max_length=64, blank=True)
+    prompt = models.TextField(blank=True)
+    sampling = models.JSONField(default=dict, blank=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Topic(Provenance):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="topics")
+    text = models.CharField(max_length=500)
+    text_key = models.CharField(max_length=2000, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        ordering = ["theme_id", "pk"]
+        constraints = [
+            # Exact and case-insensitive duplicates within a theme are stored once.
+            models.UniqueConstraint(fields=["theme", "text_key"], name="topic_theme_text_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="topic_status_valid",
+            ),
+        ]
+        indexes = [
+            # Topic lists per job (job console) and eligibility filters by status.
+            models.Index(fields=["status", "theme"], name="topic_status_theme_idx"),
+        ]
+        permissions = [("triage_topic", "Can approve or reject topics")]
+
+    def __str__(self):
+        return self.text
+
+
+class Story(Provenance):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ADJUDICATION = "adjudication", "Needs adjudication"
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="stories")
+    text = models.TextField()
+    sample_index = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # A re-delivered task cannot write the same sample of a job twice.
+            models.UniqueConstraint(
+                fields=["generation_job_id", "topic", "sample_index"],
+                name="story_job_topic_sample_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected", "adjudication"]),
+                name="story_status_valid",
+            ),
+        ]
+        indexes = [
+            # Story lists by status, newest first.
+            models.Index(fields=["status", "-created_at"], name="story_status_created_idx"),
+        ]
+        permissions = [("rate_story", "Can review and rate stories")]
+
+    def __str__(self):
+        return self.text[:60]

@@ -19,12 +19,24 @@ EDITOR = Role(
         "curation.view_theme",
         "curation.decide_theme",
         "curation.import_theme",
+        "curation.view_topic",
+        "curation.view_story",
+        "generation.view_generationjob",
+        "generation.launch_job",
+        "generation.view_modelprofile",
+        "generation.view_prompttemplate",
     ),
 )
 REVIEWER = Role(
     "Reviewer",
     "Triages topics and rates stories.",
-    permissions=("curation.view_theme",),
+    permissions=(
+        "curation.view_theme",
+        "curation.view_topic",
+        "curation.triage_topic",
+        "curation.view_story",
+        "curation.rate_story",
+    ),
 )
 ADMIN = Role(
     "Admin",

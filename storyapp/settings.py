@@ -224,7 +224,8 @@ USE_TZ = True
 # --- Background tasks ---------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TASKS_BACKEND = os.environ.get("STORYAPP_TASKS_BACKEND", "db").strip().lower()
-TASK_QUEUES = ["default", "teacher", "student"]
+# Queues are named by model role; a model profile may name another queue listed here.
+TASK_QUEUES = env_list("STORYAPP_QUEUES", "default,teacher,student")
 # A generation task may run for many minutes; the queue must never kill it first.
 TASK_TIMEOUT_SECONDS = env_int("STORYAPP_TASK_TIMEOUT_SECONDS", 6 * 60 * 60)
 RQ_QUEUES = {
@@ -265,3 +266,15 @@ LOGGING = {
 STORYAPP_PAGE_SIZE = env_int("STORYAPP_PAGE_SIZE", 50)
 STORYAPP_DEMO_PASSWORD = os.environ.get("STORYAPP_DEMO_PASSWORD", "")
 CSRF_FAILURE_VIEW = "storyapp.views.csrf_failure"
+
+# --- Generation ---------------------------------------------------------------------------
+# Hosts a model profile's base URL may point at (exact host names; loopback by default).
+STORYAPP_MODEL_HOSTS = env_list("STORYAPP_MODEL_HOSTS", "127.0.0.1,localhost,::1")
+STORYAPP_HTTP_TIMEOUT = float(os.environ.get("STORYAPP_HTTP_TIMEOUT", "120"))
+STORYAPP_HTTP_MAX_RETRIES = env_int("STORYAPP_HTTP_MAX_RETRIES", 3)
+# A claimed item whose heartbeat is older than this goes back to the queue (its worker died).
+STORYAPP_CLAIM_STALE_SECONDS = env_int("STORYAPP_CLAIM_STALE_SECONDS", 90)
+STORYAPP_HEARTBEAT_SECONDS = env_int("STORYAPP_HEARTBEAT_SECONDS", 10)
+STORYAPP_MAX_ATTEMPTS = env_int("STORYAPP_MAX_ATTEMPTS", 3)
+# At most this many tasks are enqueued for one job (each claims batches until none is left).
+STORYAPP_TASKS_PER_JOB = env_int("STORYAPP_TASKS_PER_JOB", 4)

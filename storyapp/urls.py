@@ -15,4 +15,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("curation.urls")),
+    path("", include("generation.urls")),
 ]

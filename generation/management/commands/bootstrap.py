@@ -8,20 +8,25 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from curation.services import catalog_load, roles_sync
+from generation.services import bundled_models_register
 
 DEMO_USERS = (("editor", "Editor"), ("reviewer", "Reviewer"), ("admin", "Admin"))
 
 
 class Command(BaseCommand):
     help = (
-        "Prepare the database: migrate, create the role groups, load the theme catalog. "
-        "Idempotent. --demo also creates the users editor, reviewer and admin."
+        "Prepare the database: migrate, create the role groups, load the theme catalog, "
+        "register the bundled model. Idempotent. --demo also creates the users editor, "
+        "reviewer and admin."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--demo", action="store_true", help="create the demo users")
+        parser.add_argument(
+            "--no-models", action="store_true", help="skip converting the bundled model"
+        )
 
-    def handle(self, *args, demo=False, verbosity=1, **options):
+    def handle(self, *args, demo=False, no_models=False, verbosity=1, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
         groups = roles_sync()
@@ -32,8 +37,19 @@ class Command(BaseCommand):
             f"({len(report.restricted)} held as restricted), "
             f"{len(report.duplicates)} already there."
         )
+        if not no_models:
+            self._models()
         if demo:
             self._demo_users()
+
+    def _models(self):
+        try:
+            profiles = bundled_models_register()
+        except RuntimeError as error:
+            self.stderr.write(self.style.WARNING(f"Bundled model skipped: {error}"))
+            return
+        names = ", ".join(profile.name for profile in profiles)
+        self.stdout.write(f"Models: {names} ({profiles[0].model}).")
 
     @transaction.atomic
     def _demo_users(self):

@@ -1,0 +1,53 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from generation.services import model_register
+
+
+class Command(BaseCommand):
+    help = "Register a model profile, or update the given fields of an existing one."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--role", choices=["teacher", "student"])
+        parser.add_argument("--backend", choices=["transformers", "openai"])
+        parser.add_argument("--model", help="local folder (transformers) or model name (openai)")
+        parser.add_argument("--gguf-file", help="GGUF file name inside the --model folder")
+        parser.add_argument("--base-url")
+        parser.add_argument("--api-key-env", help="NAME of the environment variable with the key")
+        parser.add_argument("--batch-size", type=int)
+        parser.add_argument("--concurrency", type=int)
+        parser.add_argument("--max-new-tokens", type=int)
+        parser.add_argument("--temperature", type=float)
+        parser.add_argument("--top-p", type=float)
+        parser.add_argument("--seed", type=int)
+        parser.add_argument("--queue")
+
+    def handle(self, *args, name, **options):
+        fields = {
+            key: options[key]
+            for key in (
+                "role",
+                "backend",
+                "model",
+                "gguf_file",
+                "base_url",
+                "api_key_env",
+                "batch_size",
+                "concurrency",
+                "max_new_tokens",
+                "temperature",
+                "top_p",
+                "seed",
+                "queue",
+            )
+        }
+        try:
+            profile, created = model_register(name=name, **fields)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages), returncode=2) from None
+        verb = "Registered" if created else "Updated"
+        self.stdout.write(
+            f"{verb} {profile.name}: {profile.role}, {profile.backend}, {profile.model}, "
+            f"queue {profile.queue}"
+        )

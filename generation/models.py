@@ -1,0 +1,277 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ModelProfile(models.Model):
+    """A model the app can call: where it lives, how to sample, which queue serves it."""
+
+    class Role(models.TextChoices):
+        TEACHER = "teacher", "Teacher"
+        STUDENT = "student", "Student"
+
+    class Backend(models.TextChoices):
+        TRANSFORMERS = "transformers", "transformers (in-process)"
+        OPENAI = "openai", "OpenAI-compatible server"
+
+    name = models.SlugField(max_length=100, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    backend = models.CharField(max_length=16, choices=Backend.choices)
+    # transformers: a local folder; openai: the model name the server knows.
+    model = models.CharField(max_length=500)
+    gguf_file = models.CharField(max_length=300, blank=True)
+    base_url = models.CharField(max_length=500, blank=True)
+    # The NAME of an environment variable holding the key; the key itself is never stored.
+    api_key_env = models.CharField(max_length=100, blank=True)
+    max_new_tokens = models.PositiveIntegerField(default=256)
+    temperature = models.FloatField(default=0.8)
+    top_p = models.FloatField(default=0.95)
+    seed = models.BigIntegerField(null=True, blank=True)
+    batch_size = models.PositiveIntegerField(default=8)
+    concurrency = models.PositiveIntegerField(default=4)
+    queue = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(backend="transformers") | ~Q(base_url=""),
+                name="modelprofile_openai_needs_base_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature__gte=0) & Q(temperature__lte=5),
+                name="modelprofile_temperature_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(top_p__gt=0) & Q(top_p__lte=1), name="modelprofile_top_p_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(batch_size__gte=1) & Q(concurrency__gte=1),
+                name="modelprofile_parallelism_positive",
+            ),
+        ]
+        permissions = [("test_modelprofile", "Can run a test generation on a model")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("generation:model_detail", args=[self.name])
+
+    def sampling(self) -> dict:
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "seed": self.seed,
+        }
+
+    def snapshot(self) -> dict:
+        """What made an output, frozen at generation time. Never contains a secret."""
+        return {
+            "name": self.name,
+            "role": self.role,
+            "backend": self.backend,
+            "model": self.model,
+            "gguf_file": self.gguf_file,
+            "base_url": self.base_url,
+            **self.sampling(),
+        }
+
+
+class PromptTemplate(models.Model):
+    """A versioned prompt. Outputs point at the version that made them; versions never change."""
+
+    class Kind(models.TextChoices):
+        TOPICS = "topics", "Topics from a theme"
+        STORY = "story", "Story from a topic"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    system = models.TextField()
+    user = models.TextField()
+    # The same prompt as one literal text, for completion endpoints ("raw" mode).
+    raw = models.TextField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="prompttemplate_kind_version")
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} v{self.version}"
+
+
+class JobQuerySet(models.QuerySet):
+    def with_counts(self):
+        return self.annotate(
+            n_items=Count("items"),
+            n_done=Count("items", filter=Q(items__status="done")),
+            n_failed=Count("items", filter=Q(items__status="failed")),
+            n_claimed=Count("items", filter=Q(items__status="claimed")),
+        )
+
+
+class GenerationJob(models.Model):
+    class Kind(models.TextChoices):
+        TOPICS = "topics", "Topics"
+        STORIES = "stories", "Stories"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FINISHED_WITH_ERRORS = "finished_with_errors", "Finished with errors"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (
+        Status.SUCCEEDED,
+        Status.FINISHED_WITH_ERRORS,
+        Status.FAILED,
+        Status.CANCELLED,
+    )
+
+    class PromptMode(models.TextChoices):
+        CHAT = "chat", "Chat template"
+        RAW = "raw", "Raw [INST] text"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.QUEUED)
+    model = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="jobs")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="jobs")
+    prompt_mode = models.CharField(
+        max_length=8, choices=PromptMode.choices, default=PromptMode.CHAT
+    )
+    queue_name = models.CharField(max_length=50)
+    model_snapshot = models.JSONField(default=dict)
+    per_input = models.PositiveIntegerField(default=1)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # Console list, newest first, and the "work waiting on queue X" warning.
+            models.Index(fields=["status", "queue_name"], name="job_status_queue_idx"),
+        ]
+        permissions = [("launch_job", "Can launch, cancel and retry generation jobs")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}"
+
+    def get_absolute_url(self):
+        return reverse("generation:job_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class JobItem(models.Model):
+    """One unit of a job: a theme (topics job) or one sample of a topic (stories job)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(max_length=100)
+    theme_id = models.PositiveBigIntegerField(null=True, blank=True)
+    topic_id = models.PositiveBigIntegerField(null=True, blank=True)
+    sample_index = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    prompt = models.TextField(blank=True)
+    raw_output = models.TextField(blank=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    outputs = models.PositiveIntegerField(default=0)
+    short = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="jobitem_job_key_unique"),
+        ]
+        indexes = [
+            # Claiming the next pending items of a job, and the per-status counts.
+            models.Index(fields=["job", "status"], name="jobitem_job_status_idx"),
+            # The sweeper: claimed items whose heartbeat is old.
+            models.Index(fields=["status", "heartbeat_at"], name="jobitem_status_heartbeat_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.key}"
+
+
+class WorkerHeartbeat(models.Model):
+    worker_id = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    backend = models.CharField(max_length=16)
+    queues = models.JSONField(default=list)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self):
+        return self.worker_id
+
+
+class ModelTest(models.Model):
+    """One short test generation on a profile, run as a task; the page polls for its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    profile = models.ForeignKey(ModelProfile, on_delete=models.CASCADE, related_name="tests")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"test {self.pk} of {self.profile_id}"

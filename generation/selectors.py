@@ -1,0 +1,80 @@
+"""Read queries of the generation app."""
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from .models import GenerationJob, JobItem
+
+ITEM_STATUSES = [status for status, _ in JobItem.Status.choices]
+
+
+def job_counts(job: GenerationJob) -> dict[str, int]:
+    rows = job.items.values("status").annotate(n=Count("pk"))
+    counts = dict.fromkeys(ITEM_STATUSES, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def job_errors(job: GenerationJob, limit: int = 50) -> list[dict]:
+    return list(
+        job.items.filter(status=JobItem.Status.FAILED)
+        .order_by("pk")
+        .values("key", "error", "attempts")[:limit]
+    )
+
+
+def job_status_dict(job: GenerationJob) -> dict:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "model": job.model_snapshot.get("name"),
+        "queue": job.queue_name,
+        "items": job_counts(job),
+        "errors": job_errors(job),
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def job_progress(job: GenerationJob) -> dict:
+    """Counts, throughput and ETA for the console (two queries)."""
+    counts = job_counts(job)
+    total = sum(counts.values())
+    finished = counts["done"] + counts["failed"]
+    stats = job.items.filter(status=JobItem.Status.DONE).aggregate(
+        tokens=Sum("completion_tokens"), outputs=Sum("outputs")
+    )
+    tokens = stats["tokens"] or 0
+    elapsed = None
+    if job.started_at:
+        end = job.finished_at or _now()
+        elapsed = max((end - job.started_at).total_seconds(), 0.001)
+    tokens_per_second = tokens / elapsed if elapsed and tokens else None
+    eta_seconds = None
+    if elapsed and finished and not job.is_finished:
+        eta_seconds = elapsed / finished * (total - finished)
+    return {
+        "counts": counts,
+        "total": total,
+        "finished": finished,
+        "percent": round(100 * finished / total) if total else 0,
+        "tokens": tokens,
+        "outputs": stats["outputs"] or 0,
+        "tokens_per_second": tokens_per_second,
+        "eta_seconds": eta_seconds,
+        "elapsed_seconds": elapsed,
+    }
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def job_list() -> QuerySet[GenerationJob]:
+    return GenerationJob.objects.select_related("model", "template", "created_by").annotate(
+        n_items=Count("items"),
+        n_finished=Count("items", filter=Q(items__status__in=["done", "failed"])),
+        n_failed=Count("items", filter=Q(items__status="failed")),
+    )

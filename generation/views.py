@@ -1,0 +1,222 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from curation.models import Story, Topic
+
+from . import selectors, services
+from .forms import JobForm, ModelProfileForm, PromptTemplateForm
+from .models import GenerationJob, ModelProfile, ModelTest, PromptTemplate
+
+# htmx stops polling when a response has this status.
+HTMX_STOP_POLLING = 286
+OUTPUTS_SHOWN = 100
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@require_GET
+@permission_required("generation.view_generationjob", raise_exception=True)
+def job_list(request):
+    page = Paginator(selectors.job_list(), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "generation/job_list.html",
+        {
+            "page_obj": page,
+            "jobs": page.object_list,
+            "form": JobForm(),
+            "can_launch": request.user.has_perm("generation.launch_job"),
+            "unserved": services.queues_without_workers(),
+            "has_models": ModelProfile.objects.exists(),
+        },
+    )
+
+
+@require_POST
+@permission_required("generation.launch_job", raise_exception=True)
+def job_new(request):
+    form = JobForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.job_create(
+                kind=data["kind"],
+                model=data["model"],
+                selection=data["selection"],
+                per_input=data["per_input"],
+                prompt_mode=data["prompt_mode"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, f"Job #{job.pk} queued on {job.queue_name}.")
+            return HttpResponseRedirect(job.get_absolute_url())
+    else:
+        messages.error(
+            request, " ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        )
+    return HttpResponseRedirect(reverse("generation:job_list"))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("generation.view_generationjob", raise_exception=True)
+def job_detail(request, pk: int):
+    job = get_object_or_404(
+        GenerationJob.objects.select_related("model", "template", "created_by"), pk=pk
+    )
+    progress = selectors.job_progress(job)
+    if job.kind == GenerationJob.Kind.TOPICS:
+        outputs = Topic.objects.filter(generation_job_id=job.pk).select_related("theme")
+    else:
+        outputs = Story.objects.filter(generation_job_id=job.pk).select_related("topic")
+    context = {
+        "job": job,
+        "progress": progress,
+        "errors": selectors.job_errors(job),
+        "outputs": outputs.order_by("pk")[:OUTPUTS_SHOWN],
+        "outputs_shown": OUTPUTS_SHOWN,
+        "can_launch": request.user.has_perm("generation.launch_job"),
+        "unserved": [w for w in services.queues_without_workers() if w.queue == job.queue_name],
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "generation/job_detail.html#job-progress", context)
+        if job.is_finished:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "generation/job_detail.html", context)
+
+
+@require_POST
+@permission_required("generation.launch_job", raise_exception=True)
+def job_cancel(request, pk: int):
+    job = get_object_or_404(GenerationJob, pk=pk)
+    if job.is_finished:
+        messages.info(request, "The job had already finished.")
+    else:
+        services.job_cancel(job=job)
+        messages.success(request, "Cancelled: no new items will start.")
+    return HttpResponseRedirect(job.get_absolute_url())
+
+
+@require_POST
+@permission_required("generation.launch_job", raise_exception=True)
+def job_retry(request, pk: int):
+    job = get_object_or_404(GenerationJob, pk=pk)
+    try:
+        n = services.job_retry_failed(job=job)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"{n} failed item(s) queued again.")
+    return HttpResponseRedirect(job.get_absolute_url())
+
+
+@require_GET
+@permission_required("generation.view_modelprofile", raise_exception=True)
+def model_list(request):
+    return render(
+        request,
+        "generation/model_list.html",
+        {
+            "profiles": ModelProfile.objects.all(),
+            "can_edit": request.user.has_perm("generation.change_modelprofile"),
+        },
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("generation.view_modelprofile", raise_exception=True)
+def model_detail(request, name: str):
+    profile = get_object_or_404(ModelProfile, name=name)
+    tests = list(profile.tests.all()[:5])
+    context = {
+        "profile": profile,
+        "tests": tests,
+        "can_edit": request.user.has_perm("generation.change_modelprofile"),
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "generation/model_detail.html#model-tests", context)
+        if not any(test.status == ModelTest.Status.QUEUED for test in tests):
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "generation/model_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("generation.change_modelprofile", raise_exception=True)
+def model_edit(request, name: str | None = None):
+    profile = get_object_or_404(ModelProfile, name=name) if name else None
+    form = ModelProfileForm(request.POST or None, instance=profile)
+    if profile is not None:
+        form.fields["name"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        fields = {key: form.cleaned_data[key] for key in form.Meta.fields if key != "name"}
+        try:
+            profile, created = services.model_register(
+                name=profile.name if profile else form.cleaned_data["name"], **fields
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"{'Registered' if created else 'Saved'} {profile.name}.")
+            return HttpResponseRedirect(profile.get_absolute_url())
+    return render(
+        request,
+        "generation/model_edit.html",
+        {"form": form, "profile": profile},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@permission_required("generation.test_modelprofile", raise_exception=True)
+def model_test(request, name: str):
+    profile = get_object_or_404(ModelProfile, name=name)
+    services.model_test_start(profile=profile)
+    messages.info(request, f"Test queued on {profile.queue}; the result appears below.")
+    return HttpResponseRedirect(profile.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("generation.view_prompttemplate", raise_exception=True)
+def prompt_list(request):
+    can_add = request.user.has_perm("generation.add_prompttemplate")
+    form = PromptTemplateForm(request.POST or None)
+    if request.method == "POST":
+        if not can_add:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                template = services.template_create_version(
+                    **{k: form.cleaned_data[k] for k in ("kind", "system", "user", "raw", "note")},
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"Added {template.label}; new jobs use it.")
+                return HttpResponseRedirect(reverse("generation:prompt_list"))
+    return render(
+        request,
+        "generation/prompt_list.html",
+        {
+            "templates": PromptTemplate.objects.select_related("created_by"),
+            "form": form,
+            "can_add": can_add,
+        },
+        status=400 if form.errors else 200,
+    )

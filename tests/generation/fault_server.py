@@ -1,0 +1,97 @@
+"""A local OpenAI-compatible server that misbehaves on demand (the model name says how)."""
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def completion(text: str, finish_reason: str = "stop") -> dict:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
+
+
+class FaultServer:
+    def __init__(self):
+        self.hits: Counter = Counter()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, body, headers=()):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                model = payload.get("model", "")
+                server.hits[model] += 1
+                n = server.hits[model]
+                if model == "ok":
+                    last = payload["messages"][-1]["content"]
+                    return self.send(200, completion(f"echo: {last}"))
+                if model == "rate-limit":
+                    if n == 1:
+                        return self.send(
+                            429, {"error": {"message": "slow down"}}, [("Retry-After", "1")]
+                        )
+                    return self.send(200, completion("after the wait"))
+                if model == "error500":
+                    return self.send(500, {"error": {"message": "boom"}})
+                if model == "bad-request":
+                    return self.send(400, {"error": {"message": "bad parameter"}})
+                if model == "hang":
+                    time.sleep(3)
+                    return self.send(200, completion("too late"))
+                if model == "malformed":
+                    return self.send(200, b"{not json")
+                if model == "empty":
+                    body = completion("x")
+                    body["choices"] = []
+                    return self.send(200, body)
+                if model == "redirect":
+                    self.send_response(307)
+                    self.send_header("Location", "http://127.0.0.1:9/v1/chat/completions")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                return self.send(404, {"error": {"message": f"unknown model {model}"}})
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # clients that time out close the socket: expected here
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,71 @@
+"""The openai backend against a local server that fails in every way a real one does."""
+
+import time
+
+import pytest
+
+from generation.backends import GenerationRequest, OpenAIBackend
+from tests.generation.fault_server import FaultServer
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FaultServer() as running:
+        yield running
+
+
+def ask(server, model, *, retries=2, timeout=1.0, n=1):
+    backend = OpenAIBackend(
+        base_url=server.url, model=model, concurrency=4, timeout=timeout, max_retries=retries
+    )
+    request = GenerationRequest(
+        messages=[{"role": "user", "content": "hello"}], max_new_tokens=8, temperature=0
+    )
+    return backend.generate([request] * n)
+
+
+def test_ok_reply_carries_text_usage_and_finish_reason(server):
+    results = ask(server, "ok", n=3)
+    assert [r.text for r in results] == ["echo: hello"] * 3
+    assert results[0].finish_reason == "stop"
+    assert (results[0].prompt_tokens, results[0].completion_tokens) == (11, 7)
+
+
+def test_429_is_retried_after_the_retry_after_delay(server):
+    started = time.perf_counter()
+    [result] = ask(server, "rate-limit")
+    assert result.ok and result.text == "after the wait"
+    assert time.perf_counter() - started >= 0.9
+    assert server.hits["rate-limit"] == 2
+
+
+def test_500_is_retried_then_reported(server):
+    [result] = ask(server, "error500", retries=2)
+    assert result.error.startswith("HTTP 500 from the model server")
+    assert server.hits["error500"] == 3
+
+
+def test_400_is_not_retried(server):
+    [result] = ask(server, "bad-request", retries=3)
+    assert result.error.startswith("HTTP 400") and "bad parameter" in result.error
+    assert server.hits["bad-request"] == 1
+
+
+def test_a_hanging_server_times_out(server):
+    [result] = ask(server, "hang", retries=0, timeout=0.5)
+    assert result.error == "the model server did not answer within 0.5 s"
+
+
+def test_malformed_json_is_a_readable_error(server):
+    [result] = ask(server, "malformed", retries=0)
+    assert result.error.startswith("malformed reply from the model server")
+
+
+def test_empty_choices_is_a_readable_error(server):
+    [result] = ask(server, "empty", retries=0)
+    assert result.error == "malformed reply from the model server: the server returned no choices"
+
+
+def test_redirects_are_not_followed(server):
+    [result] = ask(server, "redirect", retries=0)
+    assert not result.ok and "307" in result.error
