@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -116,16 +116,6 @@ class PromptTemplate(models.Model):
         return f"{self.kind} v{self.version}"
 
 
-class JobQuerySet(models.QuerySet):
-    def with_counts(self):
-        return self.annotate(
-            n_items=Count("items"),
-            n_done=Count("items", filter=Q(items__status="done")),
-            n_failed=Count("items", filter=Q(items__status="failed")),
-            n_claimed=Count("items", filter=Q(items__status="claimed")),
-        )
-
-
 class GenerationJob(models.Model):
     class Kind(models.TextChoices):
         TOPICS = "topics", "Topics"
@@ -168,8 +158,6 @@ class GenerationJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-
-    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

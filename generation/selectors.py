@@ -73,8 +73,12 @@ def _now():
 
 
 def job_list() -> QuerySet[GenerationJob]:
-    return GenerationJob.objects.select_related("model", "template", "created_by").annotate(
-        n_items=Count("items"),
-        n_finished=Count("items", filter=Q(items__status__in=["done", "failed"])),
-        n_failed=Count("items", filter=Q(items__status="failed")),
+    return (
+        GenerationJob.objects.select_related("model", "template", "created_by")
+        .annotate(
+            n_items=Count("items"),
+            n_finished=Count("items", filter=Q(items__status__in=["done", "failed"])),
+            n_failed=Count("items", filter=Q(items__status="failed")),
+        )
+        .order_by("-created_at", "-pk")
     )

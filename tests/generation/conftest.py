@@ -85,7 +85,10 @@ def topics_reply(request) -> str:
 
 
 def story_reply(request) -> str:
-    topic = user_text(request).split('"')[1]
+    text = user_text(request)
+    if '"' not in text:
+        return "A lighthouse kept its light."
+    topic = text.split('"')[1]
     return f"Once, {topic} began.\n\nIn the end, it was over."
 
 

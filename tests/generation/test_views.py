@@ -1,0 +1,183 @@
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from curation.models import Story, Topic, text_key
+from generation import services
+from generation.models import GenerationJob, ModelProfile, ModelTest, WorkerHeartbeat
+from tests.factories import ThemeFactory
+
+HX = {"HTTP_HX_REQUEST": "true"}
+XSS = '<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>'
+
+
+def login(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [
+        ("get", "/jobs/", {"Editor", "Admin"}),
+        ("post", "/jobs/new/", {"Editor", "Admin"}),
+        ("get", "/models/", {"Editor", "Admin"}),
+        ("get", "/models/new/", {"Admin"}),
+        ("post", "/models/teacher-1/test/", {"Admin"}),
+        ("get", "/prompts/", {"Editor", "Admin"}),
+    ],
+)
+def test_generation_permissions(make_user, teacher, method, url, allowed):
+    for role in ("Editor", "Reviewer", "Admin"):
+        response = getattr(login(make_user(role.lower(), role)), method)(url)
+        if role in allowed:
+            assert response.status_code in (200, 302), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url)
+    assert Client().get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_editor_launches_a_topic_job_from_the_form(
+    editor_client, teacher, django_capture_on_commit_callbacks
+):
+    themes = [ThemeFactory(name=n, status="approved") for n in ("Courage", "Exile", "Hope")]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = editor_client.post(
+            "/jobs/new/",
+            {
+                "kind": "topics",
+                "model": "teacher-1",
+                "prompt_mode": "chat",
+                "selection": f"{themes[0].pk}, {themes[1].pk}",
+            },
+        )
+    job = GenerationJob.objects.get()
+    assert response["Location"] == job.get_absolute_url()
+    assert job.items.count() == 2 and len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_launch_with_ineligible_ids_explains_and_creates_nothing(editor_client, teacher):
+    pending = ThemeFactory(name="Pending")
+    response = editor_client.post(
+        "/jobs/new/",
+        {
+            "kind": "topics",
+            "model": "teacher-1",
+            "prompt_mode": "chat",
+            "selection": str(pending.pk),
+        },
+        follow=True,
+    )
+    assert b"theme not approved" in response.content
+    assert not GenerationJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_progress_polling_stops_with_286_when_the_job_ends(editor_client, teacher, scripted):
+    ThemeFactory(name="Courage", status="approved")
+    job = services.job_create(kind="topics", model=teacher, enqueue=False)
+    running = editor_client.get(job.get_absolute_url(), **HX)
+    assert running.status_code == 200 and b'hx-trigger="every 2s"' in running.content
+    services.job_work(job_id=job.pk)
+    finished = editor_client.get(job.get_absolute_url(), **HX)
+    assert finished.status_code == 286
+    assert b'id="count-done">1<' in finished.content
+    assert b"every 2s" not in finished.content
+
+
+@pytest.mark.django_db
+def test_generated_markup_renders_as_text_in_the_console(editor_client, teacher):
+    theme = ThemeFactory(name="Courage", status="approved")
+    topics_job = services.job_create(kind="topics", model=teacher, enqueue=False)
+    topic = Topic.objects.create(
+        theme=theme, text=XSS, text_key=text_key(XSS), generation_job_id=topics_job.pk
+    )
+    stories_job = services.job_create(kind="stories", model=teacher, enqueue=False)
+    Story.objects.create(topic=topic, text=XSS + "\n\n" + XSS, generation_job_id=stories_job.pk)
+    for job in (topics_job, stories_job):
+        body = editor_client.get(job.get_absolute_url()).content.decode()
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert 'href="javascript:' not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+@pytest.mark.django_db
+def test_console_warns_when_no_worker_serves_the_queue(editor_client, teacher):
+    ThemeFactory(name="Courage", status="approved")
+    services.job_create(kind="topics", model=teacher, enqueue=False)
+    assert (
+        b"No worker is serving queue <strong>teacher</strong>"
+        in editor_client.get("/jobs/").content
+    )
+    services.worker_beat(worker_id="w1", backend="db", queues=["teacher", "student"])
+    assert b"No worker is serving" not in editor_client.get("/jobs/").content
+    WorkerHeartbeat.objects.update(last_seen=timezone.now() - timezone.timedelta(minutes=10))
+    assert b"No worker is serving" in editor_client.get("/jobs/").content
+
+
+@pytest.mark.django_db
+def test_admin_registers_a_model_and_a_bad_host_is_refused(admin_client):
+    data = {
+        "name": "srv",
+        "role": "teacher",
+        "backend": "openai",
+        "model": "m",
+        "base_url": "http://198.51.100.7/v1",
+        "max_new_tokens": 100,
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "batch_size": 8,
+        "concurrency": 4,
+        "queue": "teacher",
+    }
+    response = admin_client.post("/models/new/", data)
+    assert response.status_code == 400
+    assert b"not on the model host allowlist" in response.content
+    response = admin_client.post("/models/new/", {**data, "base_url": "http://127.0.0.1:9/v1"})
+    assert response.status_code == 302
+    assert ModelProfile.objects.get(name="srv").base_url == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.django_db
+def test_model_test_action_queues_a_task_and_shows_the_outcome(
+    admin_client, teacher, scripted, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post(f"/models/{teacher.name}/test/")
+    test = ModelTest.objects.get()
+    assert len(callbacks) == 1 and test.status == "queued"
+    services.model_test_run(test_id=test.pk)
+    response = admin_client.get(teacher.get_absolute_url(), **HX)
+    assert response.status_code == 286
+    assert b"Succeeded" in response.content
+
+
+@pytest.mark.django_db
+def test_admin_adds_a_prompt_version_and_bad_placeholders_are_refused(admin_client):
+    base = {"kind": "story", "system": "Tell stories.", "raw": "[INST] {topic} [/INST]"}
+    response = admin_client.post("/prompts/", {**base, "user": "About {theme}"})
+    assert response.status_code == 400
+    assert b"know only {topic}" in response.content
+    response = admin_client.post("/prompts/", {**base, "user": "About {topic}"})
+    assert response.status_code == 302
+    assert services.template_current("story").version == 2
+
+
+@pytest.mark.django_db
+def test_api_keys_are_never_shown(admin_client, monkeypatch):
+    monkeypatch.setenv("SRV_KEY", "sk-very-secret-value")
+    services.model_register(
+        name="srv",
+        role="teacher",
+        backend="openai",
+        model="m",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="SRV_KEY",
+    )
+    for url in ("/models/", "/models/srv/", "/models/srv/edit/"):
+        assert b"sk-very-secret-value" not in admin_client.get(url).content
+    assert "sk-very" not in str(ModelProfile.objects.get(name="srv").snapshot())
