@@ -27,6 +27,7 @@ def completion(text: str, finish_reason: str = "stop") -> dict:
 class FaultServer:
     def __init__(self):
         self.hits: Counter = Counter()
+        self.themes_asked: Counter = Counter()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +53,13 @@ class FaultServer:
                 if model == "ok":
                     last = payload["messages"][-1]["content"]
                     return self.send(200, completion(f"echo: {last}"))
+                if model == "slow":
+                    # A steady teacher: a numbered list of topics about the quoted theme.
+                    time.sleep(0.4)
+                    theme = payload["messages"][-1]["content"].split('"')[1]
+                    server.themes_asked[theme] += 1
+                    reply = "\n".join(f"{i}. A tale of {theme} number {i} today" for i in range(1, 8))
+                    return self.send(200, completion(reply))
                 if model == "rate-limit":
                     if n == 1:
                         return self.send(

@@ -1,0 +1,207 @@
+"""Real workers in subprocesses, killed mid-job: every item ends done exactly once.
+
+Each test runs against its own SQLite file (workers are separate processes) and a local
+OpenAI-compatible server that answers slowly enough to kill a worker in the middle of a job.
+"""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.generation.fault_server import FaultServer
+
+ROOT = Path(__file__).resolve().parents[2]
+N_THEMES = 12
+SETUP = """
+from curation.models import Theme
+from curation.services import catalog_load
+from generation import services
+for n in range({n}):
+    Theme.objects.create(name=f"Crash theme {{n}}", name_key=f"crash theme {{n}}", status="approved")
+profile, _ = services.model_register(name="slow", role="teacher", backend="openai", model="slow",
+    base_url="{url}", concurrency=2, max_new_tokens=64, temperature=0.0)
+job = services.job_create(kind="topics", model=profile)
+print("JOB", job.pk)
+"""
+
+
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+class Site:
+    def __init__(self, tmp_path: Path, backend: str):
+        self.db = tmp_path / "crash.sqlite3"
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+        self.env = {
+            **base,
+            "DJANGO_SETTINGS_MODULE": "storyapp.settings",
+            "SECRET_KEY": "crash-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DATABASE_URL": f"sqlite:///{self.db}",
+            "STORYAPP_VAR_DIR": str(tmp_path),
+            "STORYAPP_TASKS_BACKEND": backend,
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "STORYAPP_CLAIM_STALE_SECONDS": "3",
+            "STORYAPP_HEARTBEAT_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.workers: list[subprocess.Popen] = []
+
+    def manage(self, *args) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    def setup_job(self, server_url: str) -> int:
+        self.manage("migrate", "--verbosity", "0")
+        if self.env["STORYAPP_TASKS_BACKEND"] == "rq":
+            subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+        elif self.env["STORYAPP_TASKS_BACKEND"] == "celery":
+            subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+        out = self.manage("shell", "-c", SETUP.format(n=N_THEMES, url=server_url))
+        return int(out.split("JOB")[1].split()[0])
+
+    def start_worker(self, log: Path) -> subprocess.Popen:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--queues", "teacher"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGKILL reaches forked children
+        )
+        self.workers.append(worker)
+        return worker
+
+    def kill(self, worker: subprocess.Popen) -> None:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+
+    def query(self, sql: str, *args):
+        with sqlite3.connect(self.db, timeout=20) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def items(self, job_id: int) -> dict[str, int]:
+        rows = self.query(
+            "SELECT status, COUNT(*) FROM generation_jobitem WHERE job_id=? GROUP BY status",
+            job_id,
+        )
+        return dict(rows)
+
+    def wait_until(self, predicate, timeout: float, what: str, logs=()):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.2)
+        tails = "\n".join(Path(log).read_text()[-2000:] for log in logs)
+        pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as running:
+        yield running
+
+
+def _crash_and_recover(tmp_path, server, backend):
+    site = Site(tmp_path, backend)
+    job_id = site.setup_job(server.url)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    try:
+        first = site.start_worker(logs[0])
+        site.wait_until(lambda: site.items(job_id).get("done", 0) >= 2, 90, "first items", logs)
+        site.kill(first)
+        done_at_kill = site.items(job_id).get("done", 0)
+        assert done_at_kill < N_THEMES, "the job finished before the kill: nothing was tested"
+        site.start_worker(logs[1])
+        site.wait_until(
+            lambda: site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
+            == "succeeded",
+            120,
+            "the job to succeed",
+            logs,
+        )
+    finally:
+        site.stop_all()
+    assert site.items(job_id) == {"done": N_THEMES}
+    per_theme = site.query(
+        "SELECT theme_id, COUNT(*), COUNT(DISTINCT text_key) FROM curation_topic GROUP BY theme_id"
+    )
+    assert len(per_theme) == N_THEMES
+    assert all(count == distinct == 7 for _, count, distinct in per_theme)
+    return site, job_id
+
+
+@pytest.mark.timeout(400)
+def test_db_backend_worker_killed_mid_job_recovers_exactly_once(tmp_path, server):
+    site, job_id = _crash_and_recover(tmp_path, server, "db")
+    retried = site.query(
+        "SELECT COUNT(*) FROM generation_jobitem WHERE job_id=? AND attempts > 1", job_id
+    )[0][0]
+    assert retried >= 1  # the killed worker's claim was swept and redone
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(400)
+def test_rq_backend_worker_killed_mid_job_recovers_exactly_once(tmp_path, server):
+    require(redis_up(), "Redis is not reachable on 127.0.0.1:6379")
+    _crash_and_recover(tmp_path, server, "rq")
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(400)
+def test_celery_backend_worker_killed_mid_job_recovers_exactly_once(tmp_path, server):
+    require(redis_up(), "Redis is not reachable on 127.0.0.1:6379")
+    _crash_and_recover(tmp_path, server, "celery")
+
+
+@pytest.mark.timeout(300)
+def test_two_workers_share_one_job_and_nothing_is_generated_twice(tmp_path, server):
+    site = Site(tmp_path, "db")
+    job_id = site.setup_job(server.url)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    try:
+        site.start_worker(logs[0])
+        site.start_worker(logs[1])
+        site.wait_until(
+            lambda: site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
+            == "succeeded",
+            120,
+            "the job to succeed",
+            logs,
+        )
+    finally:
+        site.stop_all()
+    workers = site.query(
+        "SELECT COUNT(DISTINCT claimed_by) FROM generation_jobitem WHERE job_id=?", job_id
+    )[0][0]
+    assert workers == 2
+    # Every theme was asked exactly once: no item was generated twice.
+    assert sorted(server.themes_asked.values()) == [1] * N_THEMES
+    assert site.query("SELECT COUNT(*) FROM curation_topic")[0][0] == N_THEMES * 7
