@@ -20,7 +20,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
@@ -413,9 +413,14 @@ def claim_heartbeat(token: str):
     def beat():
         try:
             while not stop.wait(interval):
-                JobItem.objects.filter(claim_token=token, status=JobItem.Status.CLAIMED).update(
-                    heartbeat_at=timezone.now()
-                )
+                try:
+                    JobItem.objects.filter(claim_token=token, status=JobItem.Status.CLAIMED).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    # A busy database delays a beat; the next one (or the sweeper's grace
+                    # period, several beats long) covers it.
+                    logger.warning("claim heartbeat skipped: database busy", exc_info=True)
         finally:
             connection.close()
 

@@ -12,3 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # Static files come from the finders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
+# In-process tests share one test transaction; claim heartbeats are exercised by the crash
+# tests, whose workers run in their own processes with their own settings.
+STORYAPP_HEARTBEAT_SECONDS = 0

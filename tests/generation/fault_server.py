@@ -58,7 +58,9 @@ class FaultServer:
                     time.sleep(0.4)
                     theme = payload["messages"][-1]["content"].split('"')[1]
                     server.themes_asked[theme] += 1
-                    reply = "\n".join(f"{i}. A tale of {theme} number {i} today" for i in range(1, 8))
+                    reply = "\n".join(
+                        f"{i}. A tale of {theme} number {i} today" for i in range(1, 8)
+                    )
                     return self.send(200, completion(reply))
                 if model == "rate-limit":
                     if n == 1:

@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 N_THEMES = 12
 SETUP = """
 from curation.models import Theme
-from curation.services import catalog_load
 from generation import services
 for n in range({n}):
-    Theme.objects.create(name=f"Crash theme {{n}}", name_key=f"crash theme {{n}}", status="approved")
+    Theme.objects.create(
+        name=f"Crash theme {{n}}", name_key=f"crash theme {{n}}", status="approved"
+    )
 profile, _ = services.model_register(name="slow", role="teacher", backend="openai", model="slow",
     base_url="{url}", concurrency=2, max_new_tokens=64, temperature=0.0)
 job = services.job_create(kind="topics", model=profile)
@@ -141,8 +142,10 @@ def _crash_and_recover(tmp_path, server, backend):
         assert done_at_kill < N_THEMES, "the job finished before the kill: nothing was tested"
         site.start_worker(logs[1])
         site.wait_until(
-            lambda: site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
-            == "succeeded",
+            lambda: (
+                site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
+                == "succeeded"
+            ),
             120,
             "the job to succeed",
             logs,
@@ -190,8 +193,10 @@ def test_two_workers_share_one_job_and_nothing_is_generated_twice(tmp_path, serv
         site.start_worker(logs[0])
         site.start_worker(logs[1])
         site.wait_until(
-            lambda: site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
-            == "succeeded",
+            lambda: (
+                site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
+                == "succeeded"
+            ),
             120,
             "the job to succeed",
             logs,
