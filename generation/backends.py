@@ -32,9 +32,13 @@ class GenerationRequest:
     temperature: float = 0.8
     top_p: float = 0.95
     seed: int | None = None
+    # Generate at least this many tokens (benchmarks compare fixed-length outputs).
+    min_new_tokens: int | None = None
+    # Server-specific request fields for the openai backend (e.g. vLLM's min_tokens).
+    extra_body: dict | None = None
 
     def sampling_key(self) -> tuple:
-        return (self.max_new_tokens, self.temperature, self.top_p, self.seed)
+        return (self.max_new_tokens, self.min_new_tokens, self.temperature, self.top_p, self.seed)
 
 
 @dataclass
@@ -145,6 +149,8 @@ class TransformersBackend:
         encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         encoded = {key: value.to(device) for key, value in encoded.items()}
         kwargs = {"max_new_tokens": first.max_new_tokens, "pad_token_id": tokenizer.pad_token_id}
+        if first.min_new_tokens:
+            kwargs["min_new_tokens"] = first.min_new_tokens
         if first.temperature > 0:
             kwargs.update(do_sample=True, temperature=first.temperature, top_p=first.top_p)
             if first.seed is not None:
@@ -237,6 +243,8 @@ class OpenAIBackend:
         }
         if request.seed is not None:
             params["seed"] = request.seed
+        if request.extra_body:
+            params["extra_body"] = request.extra_body
         prompt_text = (
             json.dumps(request.messages, ensure_ascii=False)
             if request.messages is not None

@@ -53,3 +53,7 @@ def page(chromium):
 def artefacts():
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     return ARTEFACTS
+
+
+# The generation fixtures (a teacher profile, a scripted model) serve browser tests too.
+from tests.generation.conftest import scripted, teacher  # noqa: E402, F401

@@ -94,3 +94,12 @@ def test_a_missing_api_key_variable_is_a_readable_error(monkeypatch):
     )
     [result] = backend.generate([greedy(MESSAGES[0])])
     assert result.error == "environment variable STORYAPP_TEST_KEY is not set"
+
+
+def test_min_new_tokens_gives_fixed_length_outputs(tiny_model_folder):
+    backend = TransformersBackend(folder=str(tiny_model_folder), batch_size=4)
+    requests = [
+        GenerationRequest(messages=m, max_new_tokens=6, min_new_tokens=6, temperature=0)
+        for m in MESSAGES
+    ]
+    assert [r.completion_tokens for r in backend.generate(requests)] == [6, 6, 6]
