@@ -7,6 +7,7 @@ one bad reply cannot sink a batch and the worker never crashes on a server's mis
 import json
 import logging
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -273,7 +274,9 @@ class OpenAIBackend:
                 prompt_text=prompt_text,
             )
         except openai.APIStatusError as exc:
-            error = f"HTTP {exc.status_code} from the model server: {_short(exc.message)}"
+            # The SDK prefixes "Error code: N - "; the status is already in our message.
+            detail = re.sub(r"^Error code: \d+ - ", "", str(exc.message))
+            error = f"HTTP {exc.status_code} from the model server: {_short(detail)}"
         except openai.APITimeoutError:
             error = f"the model server did not answer within {self.timeout:g} s"
         except openai.APIConnectionError as exc:

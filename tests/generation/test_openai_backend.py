@@ -36,19 +36,21 @@ def test_429_is_retried_after_the_retry_after_delay(server):
     [result] = ask(server, "rate-limit")
     assert result.ok and result.text == "after the wait"
     assert time.perf_counter() - started >= 0.9
-    assert server.hits["rate-limit"] == 2
+    assert server.hits["rate-limit"] == 2  # the only test that uses this model
 
 
 def test_500_is_retried_then_reported(server):
+    before = server.hits["error500"]
     [result] = ask(server, "error500", retries=2)
-    assert result.error.startswith("HTTP 500 from the model server")
-    assert server.hits["error500"] == 3
+    assert result.error == "HTTP 500 from the model server: boom"
+    assert server.hits["error500"] - before == 3
 
 
 def test_400_is_not_retried(server):
+    before = server.hits["bad-request"]
     [result] = ask(server, "bad-request", retries=3)
-    assert result.error.startswith("HTTP 400") and "bad parameter" in result.error
-    assert server.hits["bad-request"] == 1
+    assert result.error == "HTTP 400 from the model server: bad parameter"
+    assert server.hits["bad-request"] - before == 1
 
 
 def test_a_hanging_server_times_out(server):
@@ -69,3 +71,38 @@ def test_empty_choices_is_a_readable_error(server):
 def test_redirects_are_not_followed(server):
     [result] = ask(server, "redirect", retries=0)
     assert not result.ok and "307" in result.error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "error"),
+    [
+        ("error500", "HTTP 500 from the model server: boom"),
+        ("malformed", "malformed reply from the model server"),
+        ("empty", "malformed reply from the model server: the server returned no choices"),
+        ("hang", "the model server did not answer within 0.5 s"),
+        ("bad-request", "HTTP 400 from the model server: bad parameter"),
+    ],
+)
+def test_a_job_on_a_misbehaving_server_finishes_with_readable_item_errors(
+    server, settings, model, error
+):
+    from curation.models import Theme
+    from generation import services
+    from tests.factories import ThemeFactory
+
+    settings.STORYAPP_HTTP_MAX_RETRIES = 0
+    settings.STORYAPP_HTTP_TIMEOUT = 0.5
+    profile, _ = services.model_register(
+        name="faulty", role="teacher", backend="openai", model=model, base_url=server.url
+    )
+    ThemeFactory(name="Courage", status=Theme.Status.APPROVED)
+    ThemeFactory(name="Exile", status=Theme.Status.APPROVED)
+    job = services.job_create(kind="topics", model=profile, enqueue=False)
+
+    services.job_work(job_id=job.pk)  # must not raise
+
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at is not None
+    errors = [item.error for item in job.items.all()]
+    assert all(e.startswith(error) for e in errors), errors
