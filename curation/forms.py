@@ -62,3 +62,106 @@ class UserRolesForm(forms.Form):
     def __init__(self, *args, role_names, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["roles"].choices = [(name, name) for name in role_names]
+
+
+SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class ReviewForm(forms.Form):
+    overall = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    brief = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    coherence = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    creativity = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    characters = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    reason = forms.ChoiceField(
+        required=False,
+        choices=[("", "—")]
+        + [
+            ("off_topic", "Off-topic"),
+            ("wrong_format", "Wrong format"),
+            ("unsafe", "Unsafe"),
+            ("incoherent", "Incoherent"),
+            ("duplicate", "Duplicate"),
+            ("other", "Other"),
+        ],
+    )
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+    edited_text = forms.CharField(required=False, max_length=20000, widget=forms.Textarea)
+
+
+class AdjudicationForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GuidelinesForm(forms.Form):
+    text = forms.CharField(max_length=50000, widget=forms.Textarea(attrs={"rows": 16}))
+
+
+STORY_SORTS = {
+    "newest": "-created_at",
+    "oldest": "created_at",
+    "score": "-mean_overall",
+    "score_low": "mean_overall",
+    "words": "-word_count",
+    "reviews": "-review_count",
+}
+CHECK_FILTERS = {
+    "paragraphs": "Not two paragraphs",
+    "cut_off": "Cut off",
+    "repetitive": "Repetitive",
+    "near_duplicate": "Near-duplicate",
+    "not_english": "Not English",
+}
+
+
+class StoryFilterForm(forms.Form):
+    """Every filter and sort comes from a whitelist; anything else is a 400."""
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any status"),
+            ("pending", "Awaiting review"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+            ("adjudication", "Needs adjudication"),
+        ],
+    )
+    theme = forms.IntegerField(required=False, min_value=1)
+    model = forms.CharField(required=False, max_length=200)
+    job = forms.IntegerField(required=False, min_value=1)
+    check = forms.MultipleChoiceField(required=False, choices=list(CHECK_FILTERS.items()))
+    min_score = forms.FloatField(required=False, min_value=1, max_value=5)
+    max_score = forms.FloatField(required=False, min_value=1, max_value=5)
+    reviewer = forms.CharField(required=False, max_length=150)
+    q = forms.CharField(required=False, max_length=200)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in STORY_SORTS])
+
+    ALLOWED = {
+        "status",
+        "theme",
+        "model",
+        "job",
+        "check",
+        "min_score",
+        "max_score",
+        "reviewer",
+        "q",
+        "sort",
+        "page",
+    }
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.unknown = sorted(set(data) - self.ALLOWED)
+
+    def clean(self):
+        if self.unknown:
+            raise ValidationError(
+                "Unknown parameter(s): %(names)s.",
+                code="filter_unknown",
+                params={"names": ", ".join(self.unknown)},
+            )
+        return super().clean()

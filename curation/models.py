@@ -175,6 +175,19 @@ class Topic(Provenance):
     text = models.CharField(max_length=500)
     text_key = models.CharField(max_length=2000, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Pre-flag: the most similar earlier topic (any theme) above the similarity threshold.
+    similar_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    similarity = models.FloatField(null=True, blank=True)
+    # Set when a reviewer rejects it as a duplicate of another topic.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["theme_id", "pk"]
@@ -207,6 +220,23 @@ class Story(Provenance):
     text = models.TextField()
     sample_index = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Kept in step with the reviews, in the same transaction as each review.
+    review_count = models.PositiveIntegerField(default=0)
+    mean_overall = models.FloatField(null=True, blank=True)
+    # One reviewer at a time may hold a story, until reserved_until.
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    # Automatic checks (curation.checks), computed when the story is stored.
+    paragraph_count = models.PositiveSmallIntegerField(default=0)
+    word_count = models.PositiveIntegerField(default=0)
+    cut_off = models.BooleanField(default=False)
+    repeated_ngram_ratio = models.FloatField(default=0.0)
+    not_english = models.BooleanField(default=False)
+    near_duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -224,8 +254,115 @@ class Story(Provenance):
         indexes = [
             # Story lists by status, newest first.
             models.Index(fields=["status", "-created_at"], name="story_status_created_idx"),
+            # The review queue: pending stories with the fewest reviews first.
+            models.Index(fields=["status", "review_count", "id"], name="story_queue_idx"),
         ]
-        permissions = [("rate_story", "Can review and rate stories")]
+        permissions = [
+            ("rate_story", "Can review and rate stories"),
+            ("adjudicate_story", "Can decide stories that need adjudication"),
+        ]
 
     def __str__(self):
         return self.text[:60]
+
+    def get_absolute_url(self):
+        return reverse("curation:story_detail", args=[self.pk])
+
+    @property
+    def paragraphs(self) -> list[str]:
+        from .checks import split_paragraphs
+
+        return split_paragraphs(self.text)
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+
+    class Reason(models.TextChoices):
+        OFF_TOPIC = "off_topic", "Off-topic"
+        WRONG_FORMAT = "wrong_format", "Wrong format"
+        UNSAFE = "unsafe", "Unsafe"
+        INCOHERENT = "incoherent", "Incoherent"
+        DUPLICATE = "duplicate", "Duplicate"
+        OTHER = "other", "Other"
+
+    RUBRIC = ("brief", "coherence", "creativity", "characters")
+    RUBRIC_LABELS = {
+        "brief": "Follows the two-paragraph brief",
+        "coherence": "Coherence",
+        "creativity": "Creativity",
+        "characters": "Characters and conclusion",
+    }
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    overall = models.PositiveSmallIntegerField()
+    brief = models.PositiveSmallIntegerField()
+    coherence = models.PositiveSmallIntegerField()
+    creativity = models.PositiveSmallIntegerField()
+    characters = models.PositiveSmallIntegerField()
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    comment = models.TextField(blank=True)
+    # A reviewer's edit is kept beside the original, which is never overwritten.
+    edited_text = models.TextField(blank=True)
+    seconds_spent = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "reviewer"], name="review_once_per_story"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{axis}__gte": 1, f"{axis}__lte": 5}),
+                    name=f"review_{axis}_1_to_5",
+                )
+                for axis in ("overall", "brief", "coherence", "creativity", "characters")
+            ],
+        ]
+        indexes = [
+            # Dashboard: reviews per day and per reviewer.
+            models.Index(fields=["created_at"], name="review_created_idx"),
+            models.Index(fields=["reviewer", "created_at"], name="review_reviewer_idx"),
+        ]
+
+    def __str__(self):
+        return f"review of {self.story_id} by {self.reviewer_id}"
+
+
+class Adjudication(models.Model):
+    """An admin's decision on a story the policy could not decide (or an override)."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="adjudications")
+    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.story_id}: {self.from_status} -> {self.to_status}"
+
+
+class Guidelines(models.Model):
+    """The reviewing guidelines, one current text edited by admins."""
+
+    text = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "guidelines"
+
+    def __str__(self):
+        return f"guidelines of {self.updated_at:%Y-%m-%d}"

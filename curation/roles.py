@@ -20,7 +20,9 @@ EDITOR = Role(
         "curation.decide_theme",
         "curation.import_theme",
         "curation.view_topic",
+        "curation.triage_topic",
         "curation.view_story",
+        "curation.view_review",
         "generation.view_generationjob",
         "generation.launch_job",
         "generation.view_modelprofile",
@@ -36,6 +38,7 @@ REVIEWER = Role(
         "curation.triage_topic",
         "curation.view_story",
         "curation.rate_story",
+        "curation.view_review",
     ),
 )
 ADMIN = Role(

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .catalog import THEMES
+from .dashboard import dashboard_invalidate
 from .importing import parse_theme_file
 from .models import Theme, ThemeEvent, theme_name_key
 from .policy import restriction_reason
@@ -101,6 +102,7 @@ def theme_decide(
         result.changed.append(theme)
     Theme.objects.bulk_update(result.changed, ["status", "decided_at", "decided_by"])
     ThemeEvent.objects.bulk_create(events)
+    transaction.on_commit(dashboard_invalidate)
     return result
 
 

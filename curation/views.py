@@ -29,11 +29,6 @@ def _form_errors(form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
 
 
-@require_GET
-def home(request):
-    return render(request, "curation/home.html", {"counts": selectors.theme_bucket_counts()})
-
-
 def _theme_panel_context(request, *, q: str, status: str, page) -> dict:
     paginator = Paginator(selectors.theme_list(q=q, bucket=status), settings.STORYAPP_PAGE_SIZE)
     page_obj = paginator.get_page(page)

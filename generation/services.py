@@ -25,6 +25,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from curation.models import Story, Theme, Topic, text_key
+from curation.reviews import story_check_fields, topics_flag_similar
 
 from . import prompts
 from .backends import GenerationRequest, GenerationResult, backend_for, validate_base_url
@@ -496,6 +497,7 @@ def _write_topics(job, item, result) -> tuple[int, bool, str]:
         fresh.append(
             Topic(theme_id=item.theme_id, text=text, text_key=key, **_provenance(job, item, result))
         )
+    topics_flag_similar(fresh)
     # ignore_conflicts: a concurrent writer of the same theme cannot make a duplicate either.
     Topic.objects.bulk_create(fresh, ignore_conflicts=True)
     short = len(parsed.topics) < job.per_input
@@ -515,6 +517,9 @@ def _write_story(job, item, result) -> tuple[int, bool, str]:
                 text=result.text,
                 sample_index=item.sample_index,
                 **_provenance(job, item, result),
+                **story_check_fields(
+                    text=result.text, finish_reason=result.finish_reason, theme_id=item.theme_id
+                ),
             )
         ],
         ignore_conflicts=True,

@@ -205,6 +205,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
+# Shared by all processes (web, workers): the dashboard's aggregates live here for a while.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "storyapp_cache",
+        "TIMEOUT": 300,
+    }
+}
+
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -279,3 +288,14 @@ STORYAPP_HEARTBEAT_SECONDS = env_int("STORYAPP_HEARTBEAT_SECONDS", 10)
 STORYAPP_MAX_ATTEMPTS = env_int("STORYAPP_MAX_ATTEMPTS", 3)
 # At most this many tasks are enqueued for one job (each claims batches until none is left).
 STORYAPP_TASKS_PER_JOB = env_int("STORYAPP_TASKS_PER_JOB", 4)
+
+# --- Review policy --------------------------------------------------------------------------
+# A story is approved with at least OVERLAP reviews, no reject among them and a mean overall
+# score of at least APPROVE_MEAN; rejected when a majority of OVERLAP rejects; otherwise an admin
+# adjudicates.
+STORYAPP_REVIEW_OVERLAP = env_int("STORYAPP_REVIEW_OVERLAP", 2)
+STORYAPP_APPROVE_MEAN = float(os.environ.get("STORYAPP_APPROVE_MEAN", "4.0"))
+STORYAPP_RESERVATION_MINUTES = env_int("STORYAPP_RESERVATION_MINUTES", 10)
+# rapidfuzz token-set similarity (0-100) above which texts are flagged as near-duplicates.
+STORYAPP_TOPIC_SIMILARITY = float(os.environ.get("STORYAPP_TOPIC_SIMILARITY", "85"))
+STORYAPP_STORY_SIMILARITY = float(os.environ.get("STORYAPP_STORY_SIMILARITY", "90"))

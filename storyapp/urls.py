@@ -1,12 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from curation import views as curation_views
+from curation import review_views
 
 from . import views
 
 urlpatterns = [
-    path("", curation_views.home, name="home"),
+    path("", review_views.dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",

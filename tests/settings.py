@@ -15,3 +15,7 @@ WHITENOISE_AUTOREFRESH = True
 # In-process tests share one test transaction; claim heartbeats are exercised by the crash
 # tests, whose workers run in their own processes with their own settings.
 STORYAPP_HEARTBEAT_SECONDS = 0
+# A file, not an in-memory database: threads in the concurrency tests need real SQLite locking
+# (WAL and busy_timeout), which the shared-cache in-memory database does not have.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyapp.sqlite3")}  # noqa: F405

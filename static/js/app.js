@@ -57,6 +57,47 @@
     if (all.length) all[Math.min(lastIndex, all.length - 1)].focus();
   });
 
+  // Review page: one keystroke per decision (see the ? help on the page).
+  function reviewKeys(event) {
+    const panel = document.querySelector("[data-review]");
+    const form = panel && panel.querySelector("#review-form");
+    if (!form || event.ctrlKey || event.metaKey || event.altKey) return false;
+    const inText = event.target.closest("textarea, input[type=text], select") !== null;
+    if (inText) return false;
+    const key = event.key.toLowerCase();
+    if (/^[1-5]$/.test(key)) {
+      form.querySelector('input[name="overall"][value="' + key + '"]').checked = true;
+      form.querySelectorAll("fieldset.rubric").forEach(function (set) {
+        if (set.dataset.touched) return;
+        const box = set.querySelector('input[value="' + key + '"]');
+        if (box) box.checked = true;
+      });
+    } else if (key === "a" || key === "r") {
+      form.querySelector('input[name="decision"][value="' + (key === "a" ? "approve" : "reject") + '"]').checked = true;
+      if (key === "r") form.querySelector('select[name="reason"]').focus();
+    } else if (key === "s") {
+      form.querySelector("[data-skip]").click();
+    } else if (key === "e") {
+      const box = form.querySelector("#edit-box");
+      box.open = true;
+      box.querySelector("textarea").focus();
+    } else if (event.key === "Enter") {
+      form.requestSubmit();
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    return true;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented) return;
+    reviewKeys(event);
+  }, true);
+  document.addEventListener("change", function (event) {
+    const set = event.target.closest && event.target.closest("fieldset.rubric");
+    if (set && event.isTrusted) set.dataset.touched = "1";
+  });
+
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-select-all]")) return;
     const form = event.target.closest("form");

@@ -103,3 +103,17 @@ def test_bootstrap_demo_uses_the_configured_password(settings):
         user = User.objects.get(username=username)
         assert user.check_password("a-chosen-demo-password")
         assert list(user.groups.values_list("name", flat=True)) == [role]
+
+
+@pytest.mark.django_db
+def test_make_review_data_makes_the_asked_numbers_with_policy_statuses():
+    from curation.models import Review, Story
+    from curation.reviews import Policy
+
+    out, _ = run("make_review_data", "--stories", "100", "--reviews", "250", "--reviewers", "5")
+    assert "Made 100 stories (10 unreviewed, 10 with one review, 80 with three)" in out
+    assert Story.objects.count() == 100 and Review.objects.count() == 250
+    policy = Policy(overlap=3, approve_mean=4.0)
+    for story in Story.objects.filter(review_count=3)[:20]:
+        rows = list(story.reviews.values_list("decision", "overall"))
+        assert story.status == policy.status_for(rows)

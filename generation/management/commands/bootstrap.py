@@ -29,6 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, demo=False, no_models=False, verbosity=1, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        call_command("createcachetable", verbosity=max(verbosity - 1, 0))
         groups = roles_sync()
         self.stdout.write(f"Roles: {', '.join(group.name for group in groups)}.")
         report = catalog_load()

@@ -1,0 +1,152 @@
+"""Dashboard aggregates. The expensive part (agreement, per-model intervals) is cached in the
+shared cache for a short while and dropped whenever a review or decision is recorded."""
+
+import math
+from collections import defaultdict
+from datetime import timedelta
+from statistics import median
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import Avg, Count, Q, StdDev
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Review, Story, Theme, Topic
+
+CACHE_KEY = "dashboard:v1"
+CACHE_SECONDS = 120
+AGREEMENT_SAMPLE = 20000
+AXES = ("overall", "brief", "coherence", "creativity", "characters")
+
+
+def dashboard_invalidate() -> None:
+    cache.delete(CACHE_KEY)
+
+
+def _counts() -> dict:
+    themes = Theme.objects.bucket_counts()
+    topics = Topic.objects.aggregate(
+        all=Count("pk"),
+        pending=Count("pk", filter=Q(status="pending")),
+        approved=Count("pk", filter=Q(status="approved")),
+        rejected=Count("pk", filter=Q(status="rejected")),
+    )
+    stories = Story.objects.aggregate(
+        all=Count("pk"),
+        pending=Count("pk", filter=Q(status="pending")),
+        approved=Count("pk", filter=Q(status="approved")),
+        rejected=Count("pk", filter=Q(status="rejected")),
+        adjudication=Count("pk", filter=Q(status="adjudication")),
+    )
+    return {"themes": themes, "topics": topics, "stories": stories}
+
+
+def _reviews_per_day(days: int = 30) -> list[dict]:
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Review.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
+    )
+    return [{"day": row["day"].isoformat(), "n": row["n"]} for row in rows]
+
+
+def _per_model() -> list[dict]:
+    rows = (
+        Review.objects.values("story__model_name")
+        .annotate(n=Count("pk"), mean=Avg("overall"), sd=StdDev("overall"))
+        .order_by("story__model_name")
+    )
+    result = []
+    for row in rows:
+        n, mean, sd = row["n"], row["mean"], row["sd"] or 0.0
+        half = 1.96 * sd / math.sqrt(n) if n > 1 else None
+        result.append(
+            {
+                "model": row["story__model_name"] or "(unknown)",
+                "n": n,
+                "mean": round(mean, 2),
+                "low": round(mean - half, 2) if half is not None else None,
+                "high": round(mean + half, 2) if half is not None else None,
+            }
+        )
+    return result
+
+
+def _distribution() -> list[dict]:
+    counts = dict(Review.objects.values_list("overall").annotate(n=Count("pk")))
+    total = sum(counts.values()) or 1
+    return [
+        {"score": s, "n": counts.get(s, 0), "share": counts.get(s, 0) / total} for s in range(1, 6)
+    ]
+
+
+def _agreement() -> dict:
+    """Krippendorff's alpha (ordinal) per axis, over the most recent multiply-reviewed stories."""
+    import krippendorff
+
+    story_ids = list(
+        Story.objects.filter(review_count__gte=2)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:AGREEMENT_SAMPLE]
+    )
+    if not story_ids:
+        return {}
+    rows = list(
+        Review.objects.filter(story_id__in=story_ids).values_list("reviewer_id", "story_id", *AXES)
+    )
+    reviewers = {r: i for i, r in enumerate(sorted({row[0] for row in rows}))}
+    units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}
+    result = {}
+    for axis_index, axis in enumerate(AXES):
+        matrix = np.full((len(reviewers), len(units)), np.nan)
+        for row in rows:
+            matrix[reviewers[row[0]], units[row[1]]] = row[2 + axis_index]
+        try:
+            alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
+        except (ValueError, ZeroDivisionError):
+            alpha = None
+        result[axis] = None if alpha is None or math.isnan(alpha) else round(float(alpha), 3)
+    result["stories"] = len(units)
+    return result
+
+
+def _per_reviewer() -> list[dict]:
+    rows = Review.objects.values("reviewer__username").annotate(n=Count("pk")).order_by("-n")[:50]
+    seconds = defaultdict(list)
+    names = [row["reviewer__username"] for row in rows]
+    recent = (
+        Review.objects.filter(reviewer__username__in=names, seconds_spent__isnull=False)
+        .order_by("-pk")
+        .values_list("reviewer__username", "seconds_spent")[:20000]
+    )
+    for name, spent in recent:
+        seconds[name].append(spent)
+    return [
+        {
+            "reviewer": row["reviewer__username"],
+            "n": row["n"],
+            "median_seconds": median(seconds[row["reviewer__username"]])
+            if seconds[row["reviewer__username"]]
+            else None,
+        }
+        for row in rows
+    ]
+
+
+def dashboard_data() -> dict:
+    def compute():
+        return {
+            "counts": _counts(),
+            "per_day": _reviews_per_day(),
+            "per_model": _per_model(),
+            "distribution": _distribution(),
+            "agreement": _agreement(),
+            "per_reviewer": _per_reviewer(),
+            "computed_at": timezone.now(),
+        }
+
+    return cache.get_or_set(CACHE_KEY, compute, CACHE_SECONDS)

@@ -1,0 +1,297 @@
+"""The review workflow: the queue, reservations, reviews, the approval policy, adjudication,
+topic triage and near-duplicate flags. Writes are atomic; a story's status is recomputed in the
+same transaction as each review, with the story row locked, so it is never stale."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import fmean
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from rapidfuzz import fuzz, process
+
+from .checks import story_checks
+from .dashboard import dashboard_invalidate
+from .models import Adjudication, Review, Story, Topic
+
+SCORE_FIELDS = ("overall", "brief", "coherence", "creativity", "characters")
+COMMENT_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Policy:
+    overlap: int
+    approve_mean: float
+
+    @classmethod
+    def current(cls) -> "Policy":
+        return cls(settings.STORYAPP_REVIEW_OVERLAP, settings.STORYAPP_APPROVE_MEAN)
+
+    def status_for(self, reviews: list[tuple[str, int]]) -> str:
+        """Status from (decision, overall) pairs: the one place the policy is written down."""
+        rejects = sum(1 for decision, _ in reviews if decision == Review.Decision.REJECT)
+        if rejects * 2 > self.overlap:
+            return Story.Status.REJECTED
+        if len(reviews) < self.overlap:
+            return Story.Status.PENDING
+        if rejects == 0 and fmean(overall for _, overall in reviews) >= self.approve_mean:
+            return Story.Status.APPROVED
+        return Story.Status.ADJUDICATION
+
+    def describe(self) -> str:
+        return (
+            f"{self.overlap} reviews per story. Approved with {self.overlap} or more reviews, "
+            f"no reject and a mean overall score of at least {self.approve_mean:g}; rejected "
+            f"when a majority of {self.overlap} reject; otherwise an admin adjudicates."
+        )
+
+
+# --- queue and reservations ----------------------------------------------------------------
+
+
+def _reservable(user, now):
+    """Stories this user may be given: awaiting reviews, not reviewed by them, not held."""
+    mine = Review.objects.filter(story=OuterRef("pk"), reviewer=user)
+    return (
+        Story.objects.filter(
+            status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP
+        )
+        .filter(Q(reserved_by__isnull=True) | Q(reserved_until__lt=now) | Q(reserved_by=user))
+        .exclude(Exists(mine))
+    )
+
+
+def story_next_for(*, user, skip: list[int] = ()) -> Story | None:
+    """Reserve and return the next story for ``user``, or None when there is nothing left.
+
+    A story the user already holds comes back first. Otherwise the pending story with the
+    fewest reviews (oldest first) is reserved with a conditional UPDATE: if another reviewer
+    takes it in between, the next candidate is tried.
+    """
+    now = timezone.now()
+    until = now + timedelta(minutes=settings.STORYAPP_RESERVATION_MINUTES)
+    held = (
+        _reservable(user, now)
+        .filter(reserved_by=user, reserved_until__gte=now)
+        .exclude(pk__in=skip)
+        .order_by("pk")
+        .first()
+    )
+    if held:
+        return held
+    for _ in range(5):
+        candidates = list(
+            _reservable(user, now)
+            .exclude(pk__in=skip)
+            .order_by("review_count", "pk")
+            .values_list("pk", flat=True)[:5]
+        )
+        if not candidates:
+            return None
+        for pk in candidates:
+            taken = (
+                Story.objects.filter(pk=pk, status=Story.Status.PENDING)
+                .filter(
+                    Q(reserved_by__isnull=True) | Q(reserved_until__lt=now) | Q(reserved_by=user)
+                )
+                .update(reserved_by=user, reserved_until=until)
+            )
+            if taken:
+                return Story.objects.select_related("topic__theme").get(pk=pk)
+    return None
+
+
+def story_release(*, story_id: int, user) -> None:
+    Story.objects.filter(pk=story_id, reserved_by=user).update(
+        reserved_by=None, reserved_until=None
+    )
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def _validate_review(data: dict) -> None:
+    errors = []
+    for name in SCORE_FIELDS:
+        value = data.get(name)
+        if not isinstance(value, int) or not 1 <= value <= 5:
+            errors.append(
+                ValidationError(
+                    "%(name)s must be a score from 1 to 5.",
+                    code="score_range",
+                    params={"name": name},
+                )
+            )
+    if data.get("decision") not in Review.Decision.values:
+        errors.append(ValidationError("Choose approve or reject.", code="decision_invalid"))
+    if data.get("reason") and data["reason"] not in Review.Reason.values:
+        errors.append(ValidationError("Unknown reason code.", code="reason_invalid"))
+    if len(data.get("comment", "")) > COMMENT_MAX_LENGTH:
+        errors.append(
+            ValidationError(
+                "The comment is over %(n)s characters.",
+                code="comment_too_long",
+                params={"n": COMMENT_MAX_LENGTH},
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def story_status_recompute(story: Story) -> str:
+    """Apply the policy to the story's stored reviews (caller holds the row lock)."""
+    rows = list(story.reviews.values_list("decision", "overall"))
+    story.review_count = len(rows)
+    story.mean_overall = round(fmean(o for _, o in rows), 3) if rows else None
+    story.status = Policy.current().status_for(rows)
+    return story.status
+
+
+def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Review:
+    """Record a review and recompute the story's status in one transaction.
+
+    Refuses a second review of the same story by the same reviewer, and reviews of stories
+    that already have enough reviews or have been decided.
+    """
+    _validate_review(data)
+    comment = data.get("comment", "").strip()
+    edited = data.get("edited_text", "").strip()
+    try:
+        with transaction.atomic():
+            story = Story.objects.select_for_update().get(pk=story_id)
+            if story.reviews.filter(reviewer=reviewer).exists():
+                raise ValidationError(
+                    "You have already reviewed this story; each reviewer reviews a story once.",
+                    code="already_reviewed",
+                )
+            if story.status != Story.Status.PENDING:
+                raise ValidationError(
+                    "This story is already %(status)s; it needs no more reviews.",
+                    code="story_decided",
+                    params={"status": story.get_status_display().lower()},
+                )
+            now = timezone.now()
+            review = Review.objects.create(
+                story=story,
+                reviewer=reviewer,
+                **{name: data[name] for name in SCORE_FIELDS},
+                decision=data["decision"],
+                reason=data.get("reason", "") or "",
+                comment=comment,
+                edited_text=edited if edited and edited != story.text.strip() else "",
+                seconds_spent=int((now - started_at).total_seconds()) if started_at else None,
+                created_at=now,
+            )
+            story_status_recompute(story)
+            if story.reserved_by_id == reviewer.pk:
+                story.reserved_by, story.reserved_until = None, None
+            story.save(
+                update_fields=[
+                    "review_count",
+                    "mean_overall",
+                    "status",
+                    "reserved_by",
+                    "reserved_until",
+                ]
+            )
+            transaction.on_commit(dashboard_invalidate)
+    except Story.DoesNotExist:
+        raise ValidationError("No such story.", code="story_missing") from None
+    except IntegrityError:
+        # The unique constraint caught a double submit that raced past the check above.
+        raise ValidationError(
+            "You have already reviewed this story; each reviewer reviews a story once.",
+            code="already_reviewed",
+        ) from None
+    return review
+
+
+@transaction.atomic
+def story_adjudicate(*, story_id: int, admin, decision: str, reason: str) -> Story:
+    """An admin decides a story (from the adjudication queue, or as an override)."""
+    targets = {"approve": Story.Status.APPROVED, "reject": Story.Status.REJECTED}
+    if decision not in targets:
+        raise ValidationError("Choose approve or reject.", code="decision_invalid")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the reason for the decision.", code="reason_required")
+    story = Story.objects.select_for_update().get(pk=story_id)
+    Adjudication.objects.create(
+        story=story,
+        admin=admin,
+        from_status=story.status,
+        to_status=targets[decision],
+        reason=reason[:COMMENT_MAX_LENGTH],
+    )
+    story.status = targets[decision]
+    story.reserved_by, story.reserved_until = None, None
+    story.save(update_fields=["status", "reserved_by", "reserved_until"])
+    transaction.on_commit(dashboard_invalidate)
+    return story
+
+
+# --- topic triage ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def topic_decide(*, topic_id: int, decision: str, actor, duplicate_of: int | None = None) -> Topic:
+    targets = {
+        "approve": Topic.Status.APPROVED,
+        "reject": Topic.Status.REJECTED,
+        "duplicate": Topic.Status.REJECTED,
+        "reset": Topic.Status.PENDING,
+    }
+    if decision not in targets:
+        raise ValidationError("Unknown decision.", code="decision_invalid")
+    topic = Topic.objects.select_for_update().get(pk=topic_id)
+    topic.duplicate_of = None
+    if decision == "duplicate":
+        original = duplicate_of or topic.similar_to_id
+        if not original or original == topic.pk or not Topic.objects.filter(pk=original).exists():
+            raise ValidationError(
+                "Name the topic this one duplicates.", code="duplicate_of_missing"
+            )
+        topic.duplicate_of_id = original
+    topic.status = targets[decision]
+    topic.decided_by = actor
+    topic.decided_at = timezone.now()
+    topic.save(update_fields=["status", "duplicate_of", "decided_by", "decided_at"])
+    transaction.on_commit(dashboard_invalidate)
+    return topic
+
+
+def topics_flag_similar(topics: list[Topic]) -> None:
+    """Pre-flag each topic with the most similar earlier topic (any theme), if close enough."""
+    threshold = settings.STORYAPP_TOPIC_SIMILARITY
+    existing = dict(
+        Topic.objects.exclude(pk__in=[t.pk for t in topics if t.pk]).values_list("pk", "text")
+    )
+    for topic in topics:
+        if existing:
+            match = process.extractOne(
+                topic.text, existing, scorer=fuzz.token_set_ratio, score_cutoff=threshold
+            )
+            if match:
+                _, score, pk = match
+                topic.similar_to_id, topic.similarity = pk, round(score, 1)
+        if topic.pk:
+            existing[topic.pk] = topic.text
+
+
+def story_check_fields(*, text: str, finish_reason: str, theme_id: int) -> dict:
+    """All check fields for a new story, including the near-duplicate search in its theme."""
+    fields = story_checks(text, finish_reason)
+    others = dict(Story.objects.filter(topic__theme_id=theme_id).values_list("pk", "text")[:5000])
+    if others:
+        match = process.extractOne(
+            text,
+            others,
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=settings.STORYAPP_STORY_SIMILARITY,
+        )
+        if match:
+            fields["near_duplicate_of_id"] = match[2]
+    return fields

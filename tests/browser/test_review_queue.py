@@ -1,0 +1,59 @@
+import pytest
+from playwright.sync_api import expect
+
+from curation.models import Review
+from tests.browser.test_theme_curation import sign_in
+from tests.factories import StoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shown_story_id(page) -> int:
+    text = page.locator("#review-panel p.muted").first.inner_text()
+    return int(text.rsplit("#", 1)[1])
+
+
+def test_reviewer_reviews_three_stories_with_the_keyboard_only(
+    chromium, live_server, make_user, artefacts
+):
+    stories = [StoryFactory() for _ in range(5)]
+    make_user("alice", "Reviewer")
+    make_user("bob", "Reviewer")
+    alice_ctx, bob_ctx = chromium.new_context(), chromium.new_context()
+    alice, bob = alice_ctx.new_page(), bob_ctx.new_page()
+    dialogs = []
+    for page in (alice, bob):
+        page.set_default_timeout(10_000)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    sign_in(alice, live_server, "alice")
+    sign_in(bob, live_server, "bob")
+    alice.goto(live_server.url + "/review/")
+    held_by_alice = shown_story_id(alice)
+    bob.goto(live_server.url + "/review/")
+    held_by_bob = shown_story_id(bob)
+    assert held_by_alice != held_by_bob  # a reserved story is not offered to anyone else
+
+    reviewed = []
+    for _ in range(3):
+        current = shown_story_id(alice)
+        reviewed.append(current)
+        alice.keyboard.press("4")
+        alice.keyboard.press("a")
+        alice.keyboard.press("Enter")
+        expect(alice.get_by_text(f"Review of story #{current} saved")).to_be_visible()
+    alice.screenshot(path=str(artefacts / "review-after-three.png"), full_page=True)
+
+    assert held_by_bob not in reviewed
+    saved = Review.objects.filter(reviewer__username="alice")
+    assert sorted(saved.values_list("story_id", flat=True)) == sorted(reviewed)
+    assert set(saved.values_list("overall", "brief", "decision")) == {(4, 4, "approve")}
+    assert {s.pk for s in stories} >= set(reviewed)
+
+    alice.goto(live_server.url + "/")
+    row = alice.locator("tr", has_text="alice")
+    expect(row.locator(".reviewer-count")).to_have_text("3")
+    expect(alice.locator("#stories-pending")).to_have_text("5")  # each needs two reviews
+    assert dialogs == []
+    alice_ctx.close()
+    bob_ctx.close()
