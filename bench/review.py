@@ -116,6 +116,7 @@ def run_scenario(clients, scenario, seconds):
     return {
         "requests": len(latencies),
         "errors": len(errors),
+        "error_statuses": sorted(set(errors)),
         "p50_ms": round(cuts[49], 1),
         "p95_ms": round(cuts[94], 1),
         "max_ms": round(max(latencies), 1),

@@ -12,6 +12,7 @@ def roles(request):
             "review": user.has_perm("curation.rate_story"),
             "stories": user.has_perm("curation.view_story"),
             "adjudication": user.has_perm("curation.adjudicate_story"),
+            "exports": user.has_perm("curation.download_export"),
             "jobs": user.has_perm("generation.view_generationjob"),
             "models": user.has_perm("generation.view_modelprofile"),
             "prompts": user.has_perm("generation.view_prompttemplate"),

@@ -165,3 +165,25 @@ class StoryFilterForm(forms.Form):
                 params={"names": ", ".join(self.unknown)},
             )
         return super().clean()
+
+
+class ExportForm(forms.Form):
+    name = forms.SlugField(max_length=100)
+    format = forms.ChoiceField(
+        choices=[
+            ("chat", "Chat messages"),
+            ("prompt-completion", "Prompt / completion"),
+            ("text", "Plain text"),
+        ]
+    )
+    min_score = forms.FloatField(required=False, min_value=1, max_value=5)
+    models = forms.MultipleChoiceField(required=False)
+    themes = forms.TypedMultipleChoiceField(required=False, coerce=int)
+    use_edits = forms.BooleanField(required=False, label="Use reviewers' edits")
+    val_fraction = forms.FloatField(min_value=0, max_value=0.9, initial=0.1)
+    seed = forms.IntegerField(initial=42)
+
+    def __init__(self, *args, model_names=(), themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["models"].choices = [(m, m) for m in model_names]
+        self.fields["themes"].choices = [(t.pk, t.name) for t in themes]

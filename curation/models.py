@@ -154,6 +154,8 @@ class Provenance(models.Model):
     model_snapshot = models.JSONField(default=dict, blank=True)
     template_version = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(blank=True)
+    # The chat messages (system, user) that were sent, before any chat template.
+    prompt_messages = models.JSONField(default=list, blank=True)
     sampling = models.JSONField(default=dict, blank=True)
     finish_reason = models.CharField(max_length=32, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -209,6 +211,14 @@ class Topic(Provenance):
         return self.text
 
 
+class StoryQuerySet(models.QuerySet):
+    def exportable(self):
+        """Approved stories whose topic is not rejected and whose theme is approved."""
+        return self.filter(
+            status=Story.Status.APPROVED, topic__theme__status=Theme.Status.APPROVED
+        ).exclude(topic__status=Topic.Status.REJECTED)
+
+
 class Story(Provenance):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting review"
@@ -238,6 +248,8 @@ class Story(Provenance):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = StoryQuerySet.as_manager()
+
     class Meta:
         ordering = ["pk"]
         constraints = [
@@ -256,6 +268,8 @@ class Story(Provenance):
             models.Index(fields=["status", "-created_at"], name="story_status_created_idx"),
             # The review queue: pending stories with the fewest reviews first.
             models.Index(fields=["status", "review_count", "id"], name="story_queue_idx"),
+            # The story browser's default order (newest first), also for deep pages.
+            models.Index(fields=["created_at", "id"], name="story_created_idx"),
         ]
         permissions = [
             ("rate_story", "Can review and rate stories"),
@@ -366,3 +380,56 @@ class Guidelines(models.Model):
 
     def __str__(self):
         return f"guidelines of {self.updated_at:%Y-%m-%d}"
+
+
+class DatasetExport(models.Model):
+    """An immutable dataset release: a folder of files under var/exports/<name>/."""
+
+    class Format(models.TextChoices):
+        CHAT = "chat", "Chat messages"
+        PROMPT_COMPLETION = "prompt-completion", "Prompt / completion"
+        TEXT = "text", "Plain text"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    name = models.SlugField(max_length=100, unique=True)
+    format = models.CharField(max_length=32, choices=Format.choices, default=Format.CHAT)
+    min_score = models.FloatField(null=True, blank=True)
+    models_filter = models.JSONField(default=list, blank=True)
+    themes_filter = models.JSONField(default=list, blank=True)
+    use_edits = models.BooleanField(default=False)
+    val_fraction = models.FloatField(default=0.1)
+    seed = models.BigIntegerField(default=42)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    train_count = models.PositiveIntegerField(default=0)
+    validation_count = models.PositiveIntegerField(default=0)
+    story_ids = models.JSONField(default=list, blank=True)
+    files = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(val_fraction__gte=0) & Q(val_fraction__lt=1),
+                name="export_val_fraction_range",
+            )
+        ]
+        permissions = [("download_export", "Can create and download dataset exports")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("curation:export_detail", args=[self.name])

@@ -27,6 +27,7 @@ from .forms import (
     StoryFilterForm,
 )
 from .models import Guidelines, Review, Story, Theme, Topic
+from .pagination import DeferredJoinPaginator
 
 SKIP_SESSION_KEY = "review_skipped"
 STARTED_SESSION_KEY = "review_started"
@@ -255,7 +256,9 @@ def story_browser(request):
         errors = " ".join(e for errs in form.errors.values() for e in errs)
         return render(request, "400.html", {"message": f"Invalid filter: {errors}"}, status=400)
     filters = form.cleaned_data
-    paginator = Paginator(selectors.story_list(filters=filters), settings.STORYAPP_PAGE_SIZE)
+    paginator = DeferredJoinPaginator(
+        selectors.story_list(filters=filters), settings.STORYAPP_PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -225,3 +225,27 @@ def user_set_roles(*, user, role_names: Iterable[str], actor) -> None:
         )
     user.groups.remove(*Group.objects.filter(name__in=known - wanted))
     user.groups.add(*Group.objects.filter(name__in=wanted))
+
+
+DEFAULT_GUIDELINES = """Read the topic first, then the story.
+
+Score overall quality from 1 (unusable) to 5 (a model answer), then the rubric:
+- Follows the brief: exactly two short paragraphs, a clear conclusion.
+- Coherence: events follow from each other; no contradictions or loops.
+- Creativity: a fresh take on the topic, not a stock plot.
+- Characters and conclusion: named or distinct characters, and an ending that resolves.
+
+Reject stories that are off-topic, unsafe, incoherent, cut off, or near-copies of another
+story, and pick the reason. Approve only what you would want a small model to learn from.
+Edit sparingly: fix a slip, do not rewrite; the original is kept either way."""
+
+
+@transaction.atomic
+def guidelines_ensure() -> bool:
+    """Write the default reviewing guidelines when there are none. Idempotent."""
+    from .models import Guidelines
+
+    if Guidelines.objects.exists():
+        return False
+    Guidelines.objects.create(text=DEFAULT_GUIDELINES)
+    return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, views
+from . import export_views, review_views, views
 
 app_name = "curation"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("stories/", review_views.story_browser, name="story_browser"),
     path("stories/<int:pk>/", review_views.story_detail, name="story_detail"),
     path("adjudication/", review_views.adjudication_queue, name="adjudication"),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/new/", export_views.export_new, name="export_new"),
+    path("exports/<slug:name>/", export_views.export_detail, name="export_detail"),
+    path("exports/<slug:name>/download.zip", export_views.export_zip, name="export_zip"),
+    path("exports/<slug:name>/files/<path:filename>", export_views.export_file, name="export_file"),
     path("team/", views.team, name="team"),
     path("team/<int:user_id>/roles/", views.team_set_roles, name="team_set_roles"),
 ]

@@ -477,6 +477,7 @@ def _provenance(job: GenerationJob, item: JobItem, result: GenerationResult) -> 
         "model_snapshot": job.model_snapshot,
         "template_version": f"{job.template.label} ({job.prompt_mode})",
         "prompt": result.prompt_text,
+        "prompt_messages": result.extra.get("messages", []),
         "sampling": _sampling(job, item),
         "finish_reason": result.finish_reason[:32],
         "prompt_tokens": result.prompt_tokens,
@@ -629,6 +630,10 @@ def job_work(*, job_id: int, worker_id: str | None = None) -> int:
         requests = requests_for(job, items)
         with claim_heartbeat(token):
             results = backend.generate(requests)
+        for request, result in zip(requests, results, strict=True):
+            result.extra["messages"] = request.messages or [
+                {"role": "user", "content": request.prompt or ""}
+            ]
         written += items_complete(job=job, token=token, items=items, results=results)
     job_refresh_status(job_id=job.pk)
     return written

@@ -272,7 +272,8 @@ LOGGING = {
     },
 }
 
-# --- Product settings ---------------------------------------------------------------------
+# --- Product settings ---
+STORYAPP_VERSION = "0.1.0"
 STORYAPP_PAGE_SIZE = env_int("STORYAPP_PAGE_SIZE", 50)
 STORYAPP_DEMO_PASSWORD = os.environ.get("STORYAPP_DEMO_PASSWORD", "")
 CSRF_FAILURE_VIEW = "storyapp.views.csrf_failure"

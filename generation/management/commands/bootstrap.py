@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from curation.services import catalog_load, roles_sync
+from curation.services import catalog_load, guidelines_ensure, roles_sync
 from generation.services import bundled_models_register
 
 DEMO_USERS = (("editor", "Editor"), ("reviewer", "Reviewer"), ("admin", "Admin"))
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         call_command("createcachetable", verbosity=max(verbosity - 1, 0))
         groups = roles_sync()
         self.stdout.write(f"Roles: {', '.join(group.name for group in groups)}.")
+        guidelines_ensure()
         report = catalog_load()
         self.stdout.write(
             f"Theme catalog: {len(report.created)} added "

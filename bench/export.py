@@ -1,0 +1,126 @@
+"""Export 100k approved stories and compare with dumping the same rows with `sqlite3 -json`.
+
+    python bench/export.py [--json] [--stories 100000]
+
+Makes a fresh SQLite database in a temporary folder (manage.py make_review_data, then every
+story, topic and theme approved), then runs side by side: the baseline
+`sqlite3 -json DB "<the exportable rows>"` and `manage.py export_dataset --format chat`.
+Prints wall time and peak RSS of each (os.wait4 on each child), and their ratio.
+Targets: export time <= 3x the baseline, export peak RSS < 300 MB.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APPROVE_ALL = (
+    "UPDATE curation_story SET status='approved'; UPDATE curation_topic SET status='approved'; "
+    "UPDATE curation_theme SET status='approved';"
+)
+BASELINE_SQL = """
+SELECT s.id, s.text, s.prompt_messages, s.model_name, s.template_version, s.sampling,
+       s.topic_id, t.text AS topic, th.name AS theme
+FROM curation_story s
+JOIN curation_topic t ON t.id = s.topic_id
+JOIN curation_theme th ON th.id = t.theme_id
+WHERE s.status = 'approved' AND t.status != 'rejected' AND th.status = 'approved'
+ORDER BY s.id
+"""
+
+
+def run_measured(command, env, stdout) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed with {process.returncode}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stories", type=int, default=100_000)
+    args = parser.parse_args()
+    if shutil.which("sqlite3") is None:
+        raise SystemExit("the sqlite3 command is needed for the baseline (apt-get install sqlite3)")
+
+    work = Path(tempfile.mkdtemp(prefix="storyapp-export-bench-"))
+    db = work / "bench.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storyapp.settings",
+        "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG",
+        "DEBUG": "0",
+        "STORYAPP_VAR_DIR": str(work),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "LOG_LEVEL": "WARNING",
+    }
+    python = sys.executable
+    quiet = subprocess.DEVNULL
+    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            python,
+            "manage.py",
+            "make_review_data",
+            "--stories",
+            str(args.stories),
+            "--reviews",
+            str(int(args.stories * 2.5)),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=quiet,
+    )
+    subprocess.run(
+        [
+            "sqlite3",
+            str(db),
+            APPROVE_ALL,
+        ],
+        check=True,
+    )
+
+    with (work / "baseline.json").open("wb") as out:
+        base_s, base_mb = run_measured(["sqlite3", "-json", str(db), BASELINE_SQL], env, out)
+    export_s, export_mb = run_measured(
+        [python, "manage.py", "export_dataset", "--format", "chat", "--name", "bench"],
+        env,
+        quiet,
+    )
+    manifest = json.loads((work / "exports" / "bench" / "manifest.json").read_text())
+    exported = manifest["counts"]["train"] + manifest["counts"]["validation"]
+    result = {
+        "stories": args.stories,
+        "exported": exported,
+        "baseline_sqlite3_json": {"seconds": round(base_s, 2), "peak_rss_mb": round(base_mb, 1)},
+        "export_dataset": {"seconds": round(export_s, 2), "peak_rss_mb": round(export_mb, 1)},
+        "time_ratio": round(export_s / base_s, 2),
+        "targets": {"time_ratio_max": 3.0, "peak_rss_mb_max": 300},
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{exported} approved stories exported (chat JSONL + Parquet + manifest + card)")
+    print(f"{'run':<26}{'seconds':>10}{'peak RSS MB':>14}")
+    for name in ("baseline_sqlite3_json", "export_dataset"):
+        row = result[name]
+        print(f"{name:<26}{row['seconds']:>10}{row['peak_rss_mb']:>14}")
+    print(f"time ratio export / baseline: {result['time_ratio']} (target <= 3.0)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Dataset exports: admin-only pages and downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import exports
+from .forms import ExportForm
+from .models import DatasetExport, Story, Theme
+
+PERMISSION = "curation.download_export"
+
+
+def _form(data=None):
+    names = (
+        Story.objects.exportable()
+        .exclude(model_name="")
+        .values_list("model_name", flat=True)
+        .distinct()
+        .order_by("model_name")
+    )
+    themes = Theme.objects.filter(status="approved").order_by("name_key").only("name")
+    return ExportForm(
+        data,
+        model_names=list(names),
+        themes=themes,
+        initial={
+            "name": f"release-{timezone.now():%Y%m%d-%H%M}",
+            "format": "chat",
+            "val_fraction": 0.1,
+            "seed": 42,
+        },
+    )
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def export_list(request):
+    releases = list(DatasetExport.objects.select_related("created_by").order_by("created_at", "pk"))
+    previous = None
+    for release in releases:
+        if release.status == DatasetExport.Status.DONE:
+            release.diff = exports.export_diff(release, previous)
+            previous = release
+    releases.reverse()
+    return render(
+        request,
+        "curation/export_list.html",
+        {"releases": releases, "form": _form(), "exportable": Story.objects.exportable().count()},
+    )
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def export_new(request):
+    form = _form(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            export = exports.export_create(
+                name=data["name"],
+                fmt=data["format"],
+                min_score=data["min_score"],
+                models=data["models"],
+                themes=data["themes"],
+                use_edits=data["use_edits"],
+                val_fraction=data["val_fraction"],
+                seed=data["seed"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Export {export.name} queued: {export.total} stories.")
+            return HttpResponseRedirect(export.get_absolute_url())
+    else:
+        messages.error(
+            request, " ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        )
+    return HttpResponseRedirect(reverse("curation:export_list"))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required(PERMISSION, raise_exception=True)
+def export_detail(request, name: str):
+    export = get_object_or_404(DatasetExport.objects.select_related("created_by"), name=name)
+    card = ""
+    if export.status == DatasetExport.Status.DONE:
+        path = exports.export_file_path(export, "README.md")
+        card = path.read_text(encoding="utf-8") if path else ""
+    context = {
+        "export": export,
+        "files": sorted(export.files.items()),
+        "card": card,
+        "percent": round(100 * export.progress / export.total) if export.total else 0,
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "curation/export_detail.html#export-status", context)
+        if export.status in (DatasetExport.Status.DONE, DatasetExport.Status.FAILED):
+            response.status_code = 286
+        return response
+    return render(request, "curation/export_detail.html", context)
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def export_file(request, name: str, filename: str):
+    export = get_object_or_404(DatasetExport, name=name, status=DatasetExport.Status.DONE)
+    path = exports.export_file_path(export, filename)
+    if path is None:
+        raise Http404("No such file in this release.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{export.name}-{filename}")
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def export_zip(request, name: str):
+    export = get_object_or_404(DatasetExport, name=name, status=DatasetExport.Status.DONE)
+    response = StreamingHttpResponse(
+        exports.export_zip_stream(export), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.name}.zip"'
+    return response

@@ -1,0 +1,70 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from curation.exports import export_create, export_folder, export_run
+
+EXIT_BAD_INPUT = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Export approved stories as a dataset release (JSONL + Parquet + manifest + card). "
+        "Prints the manifest path; exit 2 on bad options or when nothing matches."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--format", default="chat", dest="fmt", choices=["chat", "prompt-completion", "text"]
+        )
+        parser.add_argument("--out", help="copy the release into this folder as well")
+        parser.add_argument("--name", help="release name (default: export-<timestamp>)")
+        parser.add_argument("--min-score", type=float)
+        parser.add_argument("--val-fraction", type=float, default=0.1)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--model", action="append", default=[], dest="models")
+        parser.add_argument("--theme", action="append", type=int, default=[], dest="themes")
+        parser.add_argument(
+            "--use-edits", action="store_true", help="use reviewers' edited text where there is one"
+        )
+
+    def handle(
+        self,
+        *args,
+        fmt,
+        out,
+        name,
+        min_score,
+        val_fraction,
+        seed,
+        models,
+        themes,
+        use_edits,
+        **options,
+    ):
+        import shutil
+        from pathlib import Path
+
+        name = name or f"export-{timezone.now():%Y%m%d-%H%M%S}"
+        if out and Path(out).exists() and any(Path(out).iterdir()):
+            raise CommandError(f"{out} exists and is not empty.", returncode=EXIT_BAD_INPUT)
+        try:
+            export = export_create(
+                name=name,
+                fmt=fmt,
+                min_score=min_score,
+                models=models,
+                themes=themes,
+                use_edits=use_edits,
+                val_fraction=val_fraction,
+                seed=seed,
+                enqueue=False,
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages), returncode=EXIT_BAD_INPUT) from None
+        export = export_run(export_id=export.pk)
+        folder = export_folder(export)
+        if out:
+            shutil.copytree(folder, out, dirs_exist_ok=True)
+            folder = Path(out)
+        self.stdout.write(str(folder / "manifest.json"))

@@ -1,0 +1,326 @@
+import io
+import itertools
+import json
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from curation import exports
+from curation.models import DatasetExport, Review, Story, Theme, Topic
+from tests.factories import StoryFactory, ThemeFactory, TopicFactory
+
+MESSAGES = [
+    {"role": "system", "content": "You are a chatbot tasked with creating stories for users."},
+    {"role": "user", "content": 'Invent a completely new story about "a fox".'},
+]
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def approved_story(**kwargs):
+    return StoryFactory(status="approved", prompt_messages=MESSAGES, **kwargs)
+
+
+def run_export(name, **kwargs):
+    export = exports.export_create(name=name, enqueue=False, **kwargs)
+    return exports.export_run(export_id=export.pk)
+
+
+def exported_ids(export) -> set[int]:
+    manifest = json.loads((exports.export_folder(export) / "manifest.json").read_text())
+    return set(manifest["story_ids"]["train"]) | set(manifest["story_ids"]["validation"])
+
+
+NAMES = itertools.count()
+
+STATUS = {
+    "theme": st.sampled_from(["pending", "approved", "rejected"]),
+    "topic": st.sampled_from(["pending", "approved", "rejected"]),
+    "story": st.sampled_from(["pending", "approved", "rejected", "adjudication"]),
+}
+
+
+@pytest.mark.django_db
+@hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.tuples(STATUS["theme"], STATUS["topic"], st.lists(STATUS["story"], max_size=4)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(min_value=0, max_value=2**32),
+)
+def test_an_export_contains_exactly_the_exportable_stories(make_user, mix, seed):
+    Review.objects.all().delete()
+    DatasetExport.objects.all().delete()
+    Story.objects.all().delete()
+    Topic.objects.all().delete()
+    Theme.objects.all().delete()
+    expected = set()
+    for theme_status, topic_status, story_statuses in mix:
+        theme = ThemeFactory(status=theme_status)
+        topic = TopicFactory(theme=theme, status=topic_status)
+        for story_status in story_statuses:
+            story = StoryFactory(topic=topic, status=story_status, prompt_messages=MESSAGES)
+            if (
+                story_status == "approved"
+                and topic_status != "rejected"
+                and theme_status == "approved"
+            ):
+                expected.add(story.pk)
+    name = f"p{next(NAMES)}"
+    if not expected:
+        with pytest.raises(ValidationError) as excinfo:
+            exports.export_create(name=name, enqueue=False)
+        assert [e.code for e in excinfo.value.error_list] == ["export_empty"]
+        return
+    export = run_export(name, seed=seed)
+    assert exported_ids(export) == expected
+    assert export.train_count + export.validation_count == len(expected)
+
+
+@pytest.mark.django_db
+def test_same_options_same_bytes_and_another_seed_changes_only_the_split():
+    for _ in range(40):
+        approved_story()
+    first = run_export("first", seed=1, val_fraction=0.3)
+    second = run_export("second", seed=1, val_fraction=0.3)
+    third = run_export("third", seed=2, val_fraction=0.3)
+    for name in exports.DATA_FILES:
+        a = (exports.export_folder(first) / name).read_bytes()
+        assert a == (exports.export_folder(second) / name).read_bytes(), name
+    assert first.files == second.files
+    assert exported_ids(first) == exported_ids(third)
+    assert first.files["train.jsonl"] != third.files["train.jsonl"]
+    for export in (first, third):
+        for name, digest in export.files.items():
+            assert exports.sha256_of(exports.export_folder(export) / name) == digest
+
+
+@pytest.mark.django_db
+def test_the_split_keeps_every_topic_in_one_split():
+    topics = [TopicFactory() for _ in range(12)]
+    for topic in topics:
+        for _ in range(3):
+            approved_story(topic=topic)
+    export = run_export("grouped", seed=5, val_fraction=0.4)
+    manifest = json.loads((exports.export_folder(export) / "manifest.json").read_text())
+    splits = {}
+    for split, ids in manifest["story_ids"].items():
+        for topic_id in Story.objects.filter(pk__in=ids).values_list("topic_id", flat=True):
+            splits.setdefault(topic_id, set()).add(split)
+    assert all(len(s) == 1 for s in splits.values())
+    assert manifest["counts"]["validation"] > 0 and manifest["counts"]["train"] > 0
+
+
+@pytest.mark.django_db
+def test_revoking_a_theme_removes_its_stories_from_later_exports():
+    kept, revoked = approved_story(), approved_story()
+    before = run_export("before")
+    Theme.objects.filter(pk=revoked.topic.theme_id).update(status="rejected")
+    after = run_export("after")
+    assert exported_ids(before) == {kept.pk, revoked.pk}
+    assert exported_ids(after) == {kept.pk}
+    assert exports.export_diff(after, before)["removed_ids"] == [revoked.pk]
+    # The old release did not change.
+    assert exported_ids(DatasetExport.objects.get(name="before")) == {kept.pk, revoked.pk}
+
+
+@pytest.mark.django_db
+def test_chat_jsonl_loads_with_datasets_and_passes_the_trl_conversational_check():
+    from datasets import load_dataset
+    from trl.data_utils import is_conversational
+
+    for _ in range(5):
+        approved_story()
+    export = run_export("chat", val_fraction=0.0)
+    folder = exports.export_folder(export)
+    data = load_dataset("json", data_files={"train": str(folder / "train.jsonl")})["train"]
+    parquet = load_dataset("parquet", data_files={"train": str(folder / "train.parquet")})["train"]
+    assert len(data) == len(parquet) == 5
+    for record in data:
+        assert is_conversational(record)
+        roles = [m["role"] for m in record["messages"]]
+        assert roles == ["system", "user", "assistant"]
+        non_system = [r for r in roles if r != "system"]
+        assert all(a != b for a, b in zip(non_system, non_system[1:], strict=False))
+        assert roles[-1] == "assistant"
+    assert parquet[0] == data[0]
+
+
+@pytest.mark.django_db
+def test_prompt_completion_and_text_formats():
+    story = approved_story()
+    pc = run_export("pc", fmt="prompt-completion", val_fraction=0.0)
+    record = json.loads((exports.export_folder(pc) / "train.jsonl").read_text())
+    assert record["prompt"] == MESSAGES
+    assert record["completion"] == [{"role": "assistant", "content": story.text}]
+    text = run_export("plain", fmt="text", val_fraction=0.0)
+    record = json.loads((exports.export_folder(text) / "train.jsonl").read_text())
+    assert record == {"text": MESSAGES[1]["content"] + "\n\n" + story.text}
+
+
+@pytest.mark.django_db
+def test_use_edits_exports_the_reviewers_edit(make_user):
+    story = approved_story()
+    Review.objects.create(
+        story=story,
+        reviewer=make_user("r1", "Reviewer"),
+        overall=5,
+        brief=5,
+        coherence=5,
+        creativity=5,
+        characters=5,
+        decision="approve",
+        edited_text="Edited first.\n\nEdited second.",
+    )
+    export = run_export("edits", use_edits=True, val_fraction=0.0)
+    record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
+    assert record["messages"][-1]["content"] == "Edited first.\n\nEdited second."
+
+
+@pytest.mark.django_db
+def test_manifest_and_card_describe_the_release():
+    approved_story()
+    export = run_export("described", min_score=None, val_fraction=0.0)
+    folder = exports.export_folder(export)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert set(manifest["files"]) == {*exports.DATA_FILES, "README.md"}
+    assert manifest["seed"] == 42 and manifest["models"] == ["bundled-student"]
+    card = (folder / "README.md").read_text()
+    for heading in (
+        "## Structure",
+        "## How it was made",
+        "## Review protocol",
+        "## Stories per theme",
+        "## Limitations",
+    ):
+        assert heading in card
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"name": "Bad Name"}, "export_name_invalid"),
+        ({"name": "ok", "fmt": "xml"}, "export_format_invalid"),
+        ({"name": "ok", "val_fraction": 1.0}, "val_fraction_range"),
+        ({"name": "ok", "min_score": 9}, "min_score_range"),
+        ({"name": "ok", "themes": [999999]}, "theme_missing"),
+        ({"name": "ok", "models": ["nobody"]}, "export_empty"),
+    ],
+)
+def test_bad_options_are_refused_with_codes(kwargs, code):
+    approved_story()
+    with pytest.raises(ValidationError) as excinfo:
+        exports.export_create(enqueue=False, **kwargs)
+    assert code in [e.code for e in excinfo.value.error_list]
+    assert not DatasetExport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_release_name_cannot_be_reused():
+    approved_story()
+    run_export("once")
+    with pytest.raises(ValidationError) as excinfo:
+        exports.export_create(name="once", enqueue=False)
+    assert excinfo.value.error_list[0].code == "export_exists"
+
+
+@pytest.mark.django_db
+def test_export_dataset_command(tmp_path):
+    approved_story()
+    out = io.StringIO()
+    call_command(
+        "export_dataset",
+        "--format",
+        "chat",
+        "--out",
+        str(tmp_path / "rel"),
+        "--seed",
+        "7",
+        "--name",
+        "cli",
+        stdout=out,
+    )
+    manifest = out.getvalue().strip()
+    assert manifest == str(tmp_path / "rel" / "manifest.json")
+    assert json.loads(open(manifest).read())["seed"] == 7
+    with pytest.raises(CommandError, match="No approved story matches") as excinfo:
+        call_command("export_dataset", "--model", "nobody", "--name", "none", stdout=out)
+    assert excinfo.value.returncode == 2
+    with pytest.raises(CommandError) as excinfo:
+        call_command("export_dataset", "--val-fraction", "1.5", "--name", "bad", stdout=out)
+    assert excinfo.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_export_pages_and_downloads_are_admin_only_and_paths_cannot_escape(make_user, admin_client):
+    approved_story()
+    export = run_export("rel")
+    urls = [
+        "/exports/",
+        f"/exports/{export.name}/",
+        f"/exports/{export.name}/download.zip",
+        f"/exports/{export.name}/files/train.jsonl",
+    ]
+    for role in ("Editor", "Reviewer"):
+        client = Client()
+        client.force_login(make_user(role.lower(), role))
+        for url in urls:
+            assert client.get(url).status_code == 403, (role, url)
+        assert client.post("/exports/new/", {"name": "x"}).status_code == 403
+    for url in urls:
+        assert admin_client.get(url).status_code == 200, url
+    for bad in (
+        "../../../storyapp/settings.py",
+        "..%2Fmanifest.json",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "nope.txt",
+        "../rel/train.jsonl",
+    ):
+        assert admin_client.get(f"/exports/{export.name}/files/{bad}").status_code == 404, bad
+
+
+@pytest.mark.django_db
+def test_zip_download_streams_every_file(admin_client):
+    approved_story()
+    export = run_export("zipped")
+    response = admin_client.get(f"/exports/{export.name}/download.zip")
+    assert response.streaming
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == sorted(f"zipped/{n}" for n in exports.ALL_FILES)
+    folder = exports.export_folder(export)
+    assert archive.read("zipped/train.jsonl") == (folder / "train.jsonl").read_bytes()
+
+
+@pytest.mark.django_db
+def test_export_from_the_page_runs_as_a_task(admin_client, django_capture_on_commit_callbacks):
+    approved_story()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            "/exports/new/",
+            {"name": "ui", "format": "chat", "val_fraction": "0.1", "seed": "42"},
+        )
+    assert response.status_code == 302 and len(callbacks) == 1
+    export = DatasetExport.objects.get(name="ui")
+    # The db backend's worker runs it; here the same service runs in-process.
+    exports.export_run(export_id=export.pk)
+    page = admin_client.get(export.get_absolute_url(), HTTP_HX_REQUEST="true")
+    assert page.status_code == 286 and b"Download the whole release" in page.content
