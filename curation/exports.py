@@ -57,30 +57,32 @@ def exportable_stories(export: DatasetExport):
     return stories
 
 
-def _story_text(row: dict, use_edits: bool) -> str:
-    if use_edits and row["edit"]:
-        return row["edit"]
-    return row["text"]
+_ASSISTANT = '{"role": "assistant", "content": %s}'
+# json.dumps(text, ensure_ascii=False) without the per-call encoder set-up: the C function.
+_quote = json.encoder.encode_basestring
 
 
-def _messages(row: dict) -> list[dict]:
-    messages = [m for m in row["prompt_messages"] if m.get("role") in ("system", "user")]
-    if not any(m["role"] == "user" for m in messages):
-        messages = [
-            {"role": "user", "content": f'Invent a completely new story about "{row["topic"]}".'}
-        ]
-    return [{"role": m["role"], "content": m["content"]} for m in messages]
+def _prompt_json(messages_json: str | None, topic: str) -> str:
+    """The stored prompt messages (JSON text, as generation wrote them), used verbatim.
+
+    Stories stored without messages get the default story prompt for their topic.
+    """
+    if messages_json and messages_json not in ("[]", "null"):
+        return messages_json
+    content = f'Invent a completely new story about "{topic}".'
+    return json.dumps([{"role": "user", "content": content}], ensure_ascii=False)
 
 
-def _record(fmt: str, row: dict, story: str) -> dict:
-    prompt = _messages(row)
-    answer = {"role": "assistant", "content": story}
+def _line(fmt: str, prompt_json: str, story: str) -> str:
+    """One JSONL line, assembled from JSON fragments: no decode and re-encode per row."""
+    answer = _ASSISTANT % _quote(story)
     if fmt == DatasetExport.Format.CHAT:
-        return {"messages": [*prompt, answer]}
+        body = prompt_json.rstrip()[:-1].rstrip()
+        return '{"messages": ' + body + (", " if body != "[" else "") + answer + "]}\n"
     if fmt == DatasetExport.Format.PROMPT_COMPLETION:
-        return {"prompt": prompt, "completion": [answer]}
-    user = next(m["content"] for m in prompt if m["role"] == "user")
-    return {"text": f"{user}\n\n{story}"}
+        return '{"prompt": ' + prompt_json + ', "completion": [' + answer + "]}\n"
+    user = next(m["content"] for m in json.loads(prompt_json) if m.get("role") == "user")
+    return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False) + "\n"
 
 
 def _arrow_schema(fmt: str):
@@ -95,37 +97,51 @@ def _arrow_schema(fmt: str):
 
 
 class _SplitWriter:
-    """One split: a JSONL file and a Parquet file, written in bounded batches."""
+    """One split's JSONL file, hashed while it is written, in buffered chunks."""
 
-    def __init__(self, folder: Path, split: str, fmt: str):
-        import pyarrow.parquet as pq
-
-        self.schema = _arrow_schema(fmt)
-        self.jsonl = (folder / f"{split}.jsonl").open("w", encoding="utf-8", newline="\n")
-        self.parquet = pq.ParquetWriter(
-            folder / f"{split}.parquet", self.schema, compression="zstd", write_statistics=False
-        )
-        self.batch: list[dict] = []
+    def __init__(self, folder: Path, split: str):
+        self.path = folder / f"{split}.jsonl"
+        self.handle = self.path.open("wb")
+        self.digest = hashlib.sha256()
+        self.buffer: list[str] = []
         self.count = 0
 
-    def add(self, record: dict) -> None:
-        self.jsonl.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        self.batch.append(record)
+    def add(self, line: str) -> None:
+        self.buffer.append(line)
         self.count += 1
-        if len(self.batch) >= CHUNK:
+        if len(self.buffer) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        import pyarrow as pa
+        if self.buffer:
+            data = "".join(self.buffer).encode("utf-8")
+            self.handle.write(data)
+            self.digest.update(data)
+            self.buffer = []
 
-        if self.batch:
-            self.parquet.write_table(pa.Table.from_pylist(self.batch, schema=self.schema))
-            self.batch = []
-
-    def close(self) -> None:
+    def close(self) -> str:
         self.flush()
-        self.jsonl.close()
-        self.parquet.close()
+        self.handle.close()
+        return self.digest.hexdigest()
+
+
+def jsonl_to_parquet(source: Path, target: Path, fmt: str) -> None:
+    """Convert a split's JSONL to Parquet with Arrow's streaming JSON reader (bounded memory)."""
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    schema = _arrow_schema(fmt)
+    if source.stat().st_size == 0:
+        pq.write_table(schema.empty_table(), target, compression="zstd", write_statistics=False)
+        return
+    reader = pj.open_json(
+        source,
+        read_options=pj.ReadOptions(block_size=8 << 20, use_threads=False),
+        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
+    )
+    with pq.ParquetWriter(target, schema, compression="zstd", write_statistics=False) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
 
 
 def sha256_of(path: Path) -> str:
@@ -137,46 +153,54 @@ def sha256_of(path: Path) -> str:
 
 
 def _rows(stories, use_edits: bool):
-    """Stream the export rows, ordered by story id; the latest edit of each story if asked."""
-    fields = (
-        "pk",
-        "text",
-        "topic_id",
-        "topic__text",
-        "topic__theme__name",
-        "model_name",
-        "template_version",
-        "prompt_messages",
-        "sampling",
+    """Stream (id, topic id, theme, model, template, sampling, prompt JSON, story text).
+
+    One query, read in chunks from one cursor; JSON columns come as text (no decoding). With
+    ``use_edits`` the latest reviewer edit replaces the text where there is one.
+    """
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    rows = (
+        stories.annotate(
+            messages_json=Cast("prompt_messages", TextField()),
+            sampling_json=Cast("sampling", TextField()),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "topic_id",
+            "topic__text",
+            "topic__theme__name",
+            "model_name",
+            "template_version",
+            "sampling_json",
+            "messages_json",
+            "text",
+        )
+        .iterator(chunk_size=CHUNK)
     )
-    edits: dict[int, str] = {}
-    last = 0
-    while True:
-        chunk = list(stories.filter(pk__gt=last).order_by("pk").values(*fields)[:CHUNK])
-        if not chunk:
-            return
-        if use_edits:
-            ids = [row["pk"] for row in chunk]
-            edits = dict(
-                Review.objects.filter(story_id__in=ids)
-                .exclude(edited_text="")
-                .order_by("story_id", "created_at", "pk")
-                .values_list("story_id", "edited_text")
-            )
-        for row in chunk:
-            yield {
-                "pk": row["pk"],
-                "text": row["text"],
-                "edit": edits.get(row["pk"], ""),
-                "topic_id": row["topic_id"],
-                "topic": row["topic__text"],
-                "theme": row["topic__theme__name"],
-                "model": row["model_name"],
-                "template": row["template_version"],
-                "prompt_messages": row["prompt_messages"] or [],
-                "sampling": row["sampling"] or {},
-            }
-        last = chunk[-1]["pk"]
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield from _with_edits(chunk, use_edits)
+            chunk = []
+    yield from _with_edits(chunk, use_edits)
+
+
+def _with_edits(chunk: list[tuple], use_edits: bool):
+    if not use_edits or not chunk:
+        yield from chunk
+        return
+    edits = dict(
+        Review.objects.filter(story_id__in=[row[0] for row in chunk])
+        .exclude(edited_text="")
+        .order_by("story_id", "created_at", "pk")
+        .values_list("story_id", "edited_text")
+    )
+    for row in chunk:
+        yield (*row[:-1], edits.get(row[0], row[-1]))
 
 
 def _review_stats() -> dict:
@@ -395,33 +419,37 @@ def export_run(*, export_id: int) -> DatasetExport:
 
 
 def _write(export: DatasetExport, folder: Path) -> dict:
-    writers = {
-        split: _SplitWriter(folder, split, export.format) for split in ("train", "validation")
-    }
+    writers = {split: _SplitWriter(folder, split) for split in ("train", "validation")}
     ids = {"train": [], "validation": []}
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
+    split_cache: dict[int, str] = {}
     done = 0
     try:
-        for row in _rows(exportable_stories(export), export.use_edits):
-            split = split_of(row["topic_id"], export.seed, export.val_fraction)
-            writers[split].add(_record(export.format, row, _story_text(row, export.use_edits)))
-            ids[split].append(row["pk"])
-            per_theme[row["theme"]] += 1
-            if row["model"]:
-                models.add(row["model"])
-            if row["template"]:
-                templates.add(row["template"])
-            if row["sampling"]:
-                samplings.add(json.dumps(row["sampling"], sort_keys=True))
+        for pk, topic_id, topic, theme, model, template, sampling, messages, text in _rows(
+            exportable_stories(export), export.use_edits
+        ):
+            split = split_cache.get(topic_id)
+            if split is None:
+                split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
+            writers[split].add(_line(export.format, _prompt_json(messages, topic), text))
+            ids[split].append(pk)
+            per_theme[theme] += 1
+            models.add(model)
+            templates.add(template)
+            samplings.add(sampling)
             done += 1
-            if done % 5000 == 0:
+            if done % 20000 == 0:
                 DatasetExport.objects.filter(pk=export.pk).update(progress=done)
     finally:
-        for writer in writers.values():
-            writer.close()
+        digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
     if done == 0:
         raise ValueError("no approved story matches these filters any more")
+    for split in writers:
+        jsonl_to_parquet(folder / f"{split}.jsonl", folder / f"{split}.parquet", export.format)
+    models.discard("")
+    templates.discard("")
+    samplings = {s for s in samplings if s and s not in ("{}", "null")}
     manifest = {
         "name": export.name,
         "format": export.format,
@@ -437,7 +465,9 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         "story_ids": ids,
         "models": sorted(models),
         "template_versions": sorted(templates),
-        "sampling": [json.loads(s) for s in sorted(samplings)][:20],
+        "sampling": sorted(
+            (json.loads(s) for s in samplings), key=lambda d: json.dumps(d, sort_keys=True)
+        )[:20],
         "per_theme": sorted(per_theme.items(), key=lambda item: (-item[1], item[0])),
         "review": _review_stats(),
         "app_version": settings.STORYAPP_VERSION,
@@ -445,7 +475,11 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         "created_at": export.created_at.isoformat(),
     }
     (folder / "README.md").write_text(_card(export, manifest), encoding="utf-8")
-    manifest["files"] = {name: sha256_of(folder / name) for name in (*DATA_FILES, "README.md")}
+    manifest["files"] = {
+        **digests,
+        **{name: sha256_of(folder / name) for name in ("train.parquet", "validation.parquet")},
+        "README.md": sha256_of(folder / "README.md"),
+    }
     with (folder / "manifest.json").open("w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True, ensure_ascii=False)
         handle.write("\n")

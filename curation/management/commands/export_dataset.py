@@ -1,3 +1,5 @@
+import time
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -8,6 +10,8 @@ EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
+    # A batch command: the system checks belong to deploys, not to every export.
+    requires_system_checks = []
     help = (
         "Export approved stories as a dataset release (JSONL + Parquet + manifest + card). "
         "Prints the manifest path; exit 2 on bad options or when nothing matches."
@@ -62,7 +66,10 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=EXIT_BAD_INPUT) from None
+        started = time.perf_counter()
         export = export_run(export_id=export.pk)
+        if options["verbosity"] >= 2:
+            self.stderr.write(f"export written in {time.perf_counter() - started:.3f} s")
         folder = export_folder(export)
         if out:
             shutil.copytree(folder, out, dirs_exist_ok=True)

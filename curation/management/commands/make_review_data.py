@@ -13,6 +13,11 @@ from curation.reviews import Policy
 from curation.services import roles_sync
 
 BATCH = 5000
+SYSTEM = (
+    "You are a chatbot tasked with creating stories for users.\n\nYour stories must be short, "
+    "they CANNOT be long, which means your stories must have only TWO paragraphs of small "
+    "size.\nEnsure each story has a clear conclusion and well-defined characters!"
+)
 WORDS = (
     "dragon forest crystal fairy lantern river storm village clock mirror ocean queen thief "
     "garden wolf bridge tower letter secret winter summer voice shadow map key door"
