@@ -18,8 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, Func, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -68,20 +69,36 @@ def _prompt_json(messages_json: str | None, topic: str) -> str:
     Stories stored without messages get the default story prompt for their topic.
     """
     if messages_json and messages_json not in ("[]", "null"):
-        return messages_json
+        return messages_json.strip()
     content = f'Invent a completely new story about "{topic}".'
     return json.dumps([{"role": "user", "content": content}], ensure_ascii=False)
 
 
-def _line(fmt: str, prompt_json: str, story: str) -> str:
-    """One JSONL line, assembled from JSON fragments: no decode and re-encode per row."""
-    answer = _ASSISTANT % _quote(story)
+class JSONQuote(Func):
+    """The JSON string literal of a text column, made by the database (json_quote / to_json)."""
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="json_quote", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="to_json(%(expressions)s::text)::text", **extra
+        )
+
+
+def _line(fmt: str, prompt_json: str, story_json: str) -> str:
+    """One JSONL line, assembled from JSON fragments (the story comes quoted by the database):
+    no decode and re-encode per row."""
+    answer = _ASSISTANT % story_json
     if fmt == DatasetExport.Format.CHAT:
-        body = prompt_json.rstrip()[:-1].rstrip()
-        return '{"messages": ' + body + (", " if body != "[" else "") + answer + "]}\n"
+        # prompt_json is a non-empty JSON array as stored: '[{...}, {...}]'.
+        return '{"messages": ' + prompt_json[:-1] + ", " + answer + "]}\n"
     if fmt == DatasetExport.Format.PROMPT_COMPLETION:
         return '{"prompt": ' + prompt_json + ', "completion": [' + answer + "]}\n"
     user = next(m["content"] for m in json.loads(prompt_json) if m.get("role") == "user")
+    story = json.loads(story_json)
     return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False) + "\n"
 
 
@@ -97,51 +114,79 @@ def _arrow_schema(fmt: str):
 
 
 class _SplitWriter:
-    """One split's JSONL file, hashed while it is written, in buffered chunks."""
+    """One split: the JSONL file, hashed as it is written, and its Parquet twin.
 
-    def __init__(self, folder: Path, split: str):
-        self.path = folder / f"{split}.jsonl"
-        self.handle = self.path.open("wb")
+    Lines are buffered and flushed in fixed-size chunks. Each chunk is also parsed by Arrow's
+    JSON reader and appended to the Parquet file on a helper thread (Arrow releases the GIL),
+    so the Parquet work overlaps with reading the database. Fixed chunks give fixed row groups:
+    the same rows give the same bytes.
+    """
+
+    LINES_PER_CHUNK = 4 * CHUNK
+
+    def __init__(self, folder: Path, split: str, fmt: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pyarrow.json as pj
+        import pyarrow.parquet as pq
+
+        self.handle = (folder / f"{split}.jsonl").open("wb")
         self.digest = hashlib.sha256()
         self.buffer: list[str] = []
-        self.count = 0
+        self.schema = _arrow_schema(fmt)
+        self.parquet = pq.ParquetWriter(
+            folder / f"{split}.parquet",
+            self.schema,
+            compression="snappy",
+            write_statistics=False,
+        )
+        self.parse_options = pj.ParseOptions(
+            explicit_schema=self.schema, unexpected_field_behavior="error"
+        )
+        self.read_options = pj.ReadOptions(block_size=64 << 20, use_threads=False)
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending = []
 
     def add(self, line: str) -> None:
-        self.buffer.append(line)
-        self.count += 1
-        if len(self.buffer) >= CHUNK:
+        buffer = self.buffer
+        buffer.append(line)
+        if len(buffer) >= self.LINES_PER_CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        if self.buffer:
-            data = "".join(self.buffer).encode("utf-8")
-            self.handle.write(data)
-            self.digest.update(data)
-            self.buffer = []
+        if not self.buffer:
+            return
+        data = "".join(self.buffer).encode("utf-8")
+        self.buffer = []
+        self.handle.write(data)
+        self.digest.update(data)
+        # Keep at most one chunk waiting, so memory stays bounded.
+        for future in self.pending:
+            future.result()
+        self.pending = [self.pool.submit(self._to_parquet, data)]
+
+    def _to_parquet(self, data: bytes) -> None:
+        import pyarrow as pa
+        import pyarrow.json as pj
+
+        table = pj.read_json(
+            pa.BufferReader(data), read_options=self.read_options, parse_options=self.parse_options
+        )
+        self.parquet.write_table(table.cast(self.schema))
+        del table
+        # Hand Arrow's freed buffers back, so the peak stays one chunk deep.
+        pa.default_memory_pool().release_unused()
 
     def close(self) -> str:
-        self.flush()
-        self.handle.close()
+        try:
+            self.flush()
+            for future in self.pending:
+                future.result()
+        finally:
+            self.pool.shutdown()
+            self.handle.close()
+            self.parquet.close()
         return self.digest.hexdigest()
-
-
-def jsonl_to_parquet(source: Path, target: Path, fmt: str) -> None:
-    """Convert a split's JSONL to Parquet with Arrow's streaming JSON reader (bounded memory)."""
-    import pyarrow.json as pj
-    import pyarrow.parquet as pq
-
-    schema = _arrow_schema(fmt)
-    if source.stat().st_size == 0:
-        pq.write_table(schema.empty_table(), target, compression="zstd", write_statistics=False)
-        return
-    reader = pj.open_json(
-        source,
-        read_options=pj.ReadOptions(block_size=8 << 20, use_threads=False),
-        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
-    )
-    with pq.ParquetWriter(target, schema, compression="zstd", write_statistics=False) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
 
 
 def sha256_of(path: Path) -> str:
@@ -153,18 +198,17 @@ def sha256_of(path: Path) -> str:
 
 
 def _rows(stories, use_edits: bool):
-    """Stream (id, topic id, theme, model, template, sampling, prompt JSON, story text).
+    """Stream (id, topic id, topic, theme, model, template, sampling JSON, prompt JSON,
+    story as a JSON string).
 
     One query, read in chunks from one cursor; JSON columns come as text (no decoding). With
     ``use_edits`` the latest reviewer edit replaces the text where there is one.
     """
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
-    rows = (
+    query = (
         stories.annotate(
             messages_json=Cast("prompt_messages", TextField()),
             sampling_json=Cast("sampling", TextField()),
+            text_json=JSONQuote("text"),
         )
         .order_by("pk")
         .values_list(
@@ -176,17 +220,15 @@ def _rows(stories, use_edits: bool):
             "template_version",
             "sampling_json",
             "messages_json",
-            "text",
+            "text_json",
         )
-        .iterator(chunk_size=CHUNK)
     )
-    chunk: list[tuple] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
+    # The ORM builds the SQL; rows are read straight from the cursor (no per-row ORM work).
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
             yield from _with_edits(chunk, use_edits)
-            chunk = []
-    yield from _with_edits(chunk, use_edits)
 
 
 def _with_edits(chunk: list[tuple], use_edits: bool):
@@ -200,7 +242,8 @@ def _with_edits(chunk: list[tuple], use_edits: bool):
         .values_list("story_id", "edited_text")
     )
     for row in chunk:
-        yield (*row[:-1], edits.get(row[0], row[-1]))
+        edit = edits.get(row[0])
+        yield (*row[:-1], _quote(edit)) if edit else row
 
 
 def _review_stats() -> dict:
@@ -419,11 +462,14 @@ def export_run(*, export_id: int) -> DatasetExport:
 
 
 def _write(export: DatasetExport, folder: Path) -> dict:
-    writers = {split: _SplitWriter(folder, split) for split in ("train", "validation")}
+    writers = {
+        split: _SplitWriter(folder, split, export.format) for split in ("train", "validation")
+    }
     ids = {"train": [], "validation": []}
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
     split_cache: dict[int, str] = {}
+    line, fmt = _line, export.format
     done = 0
     try:
         for pk, topic_id, topic, theme, model, template, sampling, messages, text in _rows(
@@ -432,7 +478,7 @@ def _write(export: DatasetExport, folder: Path) -> dict:
             split = split_cache.get(topic_id)
             if split is None:
                 split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
-            writers[split].add(_line(export.format, _prompt_json(messages, topic), text))
+            writers[split].add(line(fmt, _prompt_json(messages, topic), text))
             ids[split].append(pk)
             per_theme[theme] += 1
             models.add(model)
@@ -445,8 +491,6 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
     if done == 0:
         raise ValueError("no approved story matches these filters any more")
-    for split in writers:
-        jsonl_to_parquet(folder / f"{split}.jsonl", folder / f"{split}.parquet", export.format)
     models.discard("")
     templates.discard("")
     samplings = {s for s in samplings if s and s not in ("{}", "null")}
