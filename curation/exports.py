@@ -448,16 +448,18 @@ def export_run(*, export_id: int) -> DatasetExport:
             status=DatasetExport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    DatasetExport.objects.filter(pk=export.pk).update(
-        status=DatasetExport.Status.DONE,
-        progress=export.total,
-        train_count=manifest["counts"]["train"],
-        validation_count=manifest["counts"]["validation"],
-        story_ids=sorted(manifest["story_ids"]["train"] + manifest["story_ids"]["validation"]),
-        files=manifest["files"],
-        finished_at=timezone.now(),
-    )
-    export.refresh_from_db()
+    done = {
+        "status": DatasetExport.Status.DONE,
+        "progress": export.total,
+        "train_count": manifest["counts"]["train"],
+        "validation_count": manifest["counts"]["validation"],
+        "story_ids": sorted(manifest["story_ids"]["train"] + manifest["story_ids"]["validation"]),
+        "files": manifest["files"],
+        "finished_at": timezone.now(),
+    }
+    DatasetExport.objects.filter(pk=export.pk).update(**done)
+    for field, value in done.items():
+        setattr(export, field, value)
     return export
 
 
@@ -525,7 +527,8 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         "README.md": sha256_of(folder / "README.md"),
     }
     with (folder / "manifest.json").open("w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True, ensure_ascii=False)
+        # Compact: it holds every story id, and the C encoder only runs without indent.
+        json.dump(manifest, handle, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         handle.write("\n")
     return manifest
 
