@@ -1,5 +1,9 @@
-"""Dashboard aggregates. The expensive part (agreement, per-model intervals) is cached in the
-shared cache for a short while and dropped whenever a review or decision is recorded."""
+"""Dashboard aggregates, from the shared cache.
+
+Two parts: the figures people act on (counts, reviews per day, score distribution, per
+reviewer) are dropped from the cache whenever a review or decision is recorded, so they are
+always current; the statistics that need every review (agreement, per-model intervals) are
+recomputed at most every few minutes, with their time shown."""
 
 import math
 from collections import defaultdict
@@ -14,8 +18,10 @@ from django.utils import timezone
 
 from .models import Review, Story, Theme, Topic
 
-CACHE_KEY = "dashboard:v1"
+CACHE_KEY = "dashboard:current"
+STATS_CACHE_KEY = "dashboard:statistics"
 CACHE_SECONDS = 120
+STATS_CACHE_SECONDS = 600
 AGREEMENT_SAMPLE = 20000
 AXES = ("overall", "brief", "coherence", "creativity", "characters")
 
@@ -138,15 +144,22 @@ def _per_reviewer() -> list[dict]:
 
 
 def dashboard_data() -> dict:
-    def compute():
+    def current():
         return {
             "counts": _counts(),
             "per_day": _reviews_per_day(),
-            "per_model": _per_model(),
             "distribution": _distribution(),
-            "agreement": _agreement(),
             "per_reviewer": _per_reviewer(),
+        }
+
+    def statistics():
+        return {
+            "per_model": _per_model(),
+            "agreement": _agreement(),
             "computed_at": timezone.now(),
         }
 
-    return cache.get_or_set(CACHE_KEY, compute, CACHE_SECONDS)
+    return {
+        **cache.get_or_set(CACHE_KEY, current, CACHE_SECONDS),
+        **cache.get_or_set(STATS_CACHE_KEY, statistics, STATS_CACHE_SECONDS),
+    }
