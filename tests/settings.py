@@ -18,4 +18,5 @@ STORYAPP_HEARTBEAT_SECONDS = 0
 # A file, not an in-memory database: threads in the concurrency tests need real SQLite locking
 # (WAL and busy_timeout), which the shared-cache in-memory database does not have.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405  (a fresh checkout has no var/)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyapp.sqlite3")}  # noqa: F405
