@@ -197,9 +197,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _chunks(stories, use_edits: bool):
-    """Stream lists of (id, topic id, topic, theme, model, template, sampling JSON,
-    prompt JSON, story as a JSON string).
+def _rows(stories, use_edits: bool):
+    """Stream (id, topic id, topic, theme, model, template, sampling JSON, prompt JSON,
+    story as a JSON string).
 
     One query, read in chunks from one cursor; JSON columns come as text (no decoding). With
     ``use_edits`` the latest reviewer edit replaces the text where there is one.
@@ -228,19 +228,22 @@ def _chunks(stories, use_edits: bool):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
-            yield _with_edits(chunk, use_edits)
+            yield from _with_edits(chunk, use_edits)
 
 
-def _with_edits(chunk: list[tuple], use_edits: bool) -> list[tuple]:
-    if not use_edits:
-        return chunk
+def _with_edits(chunk: list[tuple], use_edits: bool):
+    if not use_edits or not chunk:
+        yield from chunk
+        return
     edits = dict(
         Review.objects.filter(story_id__in=[row[0] for row in chunk])
         .exclude(edited_text="")
         .order_by("story_id", "created_at", "pk")
         .values_list("story_id", "edited_text")
     )
-    return [(*row[:-1], _quote(edits[row[0]])) if edits.get(row[0]) else row for row in chunk]
+    for row in chunk:
+        edit = edits.get(row[0])
+        yield (*row[:-1], _quote(edit)) if edit else row
 
 
 def _review_stats() -> dict:
@@ -460,82 +463,36 @@ def export_run(*, export_id: int) -> DatasetExport:
     return export
 
 
-class _Collector:
-    """Turns rows into JSONL lines and split bookkeeping, on its own thread.
-
-    The database is read on the calling thread (whose connection sees the caller's
-    transaction); SQLite steps and Arrow release the GIL, so reading, formatting and Parquet
-    writing overlap. A bounded queue keeps memory flat.
-    """
-
-    def __init__(self, export: DatasetExport, writers: dict):
-        import queue
-        import threading
-
-        self.export = export
-        self.writers = writers
-        self.ids = {"train": [], "validation": []}
-        self.per_theme: Counter = Counter()
-        self.models, self.templates, self.samplings = set(), set(), set()
-        self.error: BaseException | None = None
-        self.queue: queue.Queue = queue.Queue(maxsize=4)
-        self.thread = threading.Thread(target=self._run, name="export-lines", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        export, writers, ids = self.export, self.writers, self.ids
-        split_cache: dict[int, str] = {}
-        line, fmt, prompt = _line, export.format, _prompt_json
-        try:
-            while (chunk := self.queue.get()) is not None:
-                for pk, topic_id, topic, theme, model, template, sampling, messages, text in chunk:
-                    split = split_cache.get(topic_id)
-                    if split is None:
-                        split = split_of(topic_id, export.seed, export.val_fraction)
-                        split_cache[topic_id] = split
-                    writers[split].add(line(fmt, prompt(messages, topic), text))
-                    ids[split].append(pk)
-                    self.per_theme[theme] += 1
-                    self.models.add(model)
-                    self.templates.add(template)
-                    self.samplings.add(sampling)
-        except BaseException as exc:  # handed to the calling thread
-            self.error = exc
-            while self.queue.get() is not None:  # drain so the producer never blocks
-                pass
-
-    def put(self, chunk: list[tuple]) -> None:
-        if self.error is None:
-            self.queue.put(chunk)
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 def _write(export: DatasetExport, folder: Path) -> dict:
     writers = {
         split: _SplitWriter(folder, split, export.format) for split in ("train", "validation")
     }
+    ids = {"train": [], "validation": []}
+    per_theme: Counter = Counter()
+    models, templates, samplings = set(), set(), set()
+    split_cache: dict[int, str] = {}
+    line, fmt = _line, export.format
     done = 0
     try:
-        collector = _Collector(export, writers)
-        try:
-            for chunk in _chunks(exportable_stories(export), export.use_edits):
-                collector.put(chunk)
-                done += len(chunk)
-                if done % (10 * CHUNK) < CHUNK:
-                    DatasetExport.objects.filter(pk=export.pk).update(progress=done)
-        finally:
-            collector.finish()
+        for pk, topic_id, topic, theme, model, template, sampling, messages, text in _rows(
+            exportable_stories(export), export.use_edits
+        ):
+            split = split_cache.get(topic_id)
+            if split is None:
+                split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
+            writers[split].add(line(fmt, _prompt_json(messages, topic), text))
+            ids[split].append(pk)
+            per_theme[theme] += 1
+            models.add(model)
+            templates.add(template)
+            samplings.add(sampling)
+            done += 1
+            if done % 20000 == 0:
+                DatasetExport.objects.filter(pk=export.pk).update(progress=done)
     finally:
         digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
     if done == 0:
         raise ValueError("no approved story matches these filters any more")
-    ids, per_theme = collector.ids, collector.per_theme
-    models, templates, samplings = collector.models, collector.templates, collector.samplings
     models.discard("")
     templates.discard("")
     samplings = {s for s in samplings if s and s not in ("{}", "null")}
