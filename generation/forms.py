@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import GenerationJob, ModelProfile, PromptTemplate
+from .services import PROFILE_FIELDS
 
 
 class JobForm(forms.Form):
@@ -35,22 +36,7 @@ class JobForm(forms.Form):
 class ModelProfileForm(forms.ModelForm):
     class Meta:
         model = ModelProfile
-        fields = [
-            "name",
-            "role",
-            "backend",
-            "model",
-            "gguf_file",
-            "base_url",
-            "api_key_env",
-            "max_new_tokens",
-            "temperature",
-            "top_p",
-            "seed",
-            "batch_size",
-            "concurrency",
-            "queue",
-        ]
+        fields = ["name", *PROFILE_FIELDS]
         help_texts = {
             "api_key_env": "The NAME of an environment variable on the workers; the key itself "
             "is never stored or shown.",

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 # --- model registry -------------------------------------------------------------------------
 
-_PROFILE_FIELDS = (
+PROFILE_FIELDS = (
     "role",
     "backend",
     "model",
@@ -113,7 +113,7 @@ def model_register(*, name: str, **fields) -> tuple[ModelProfile, bool]:
         raise ValidationError(
             "A model name uses letters, digits, - and _ only.", code="model_name_invalid"
         )
-    unknown = set(fields) - set(_PROFILE_FIELDS)
+    unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
     profile = ModelProfile.objects.select_for_update().filter(name=name).first()

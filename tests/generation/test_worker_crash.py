@@ -114,6 +114,12 @@ class Site:
         )
         return dict(rows)
 
+    def job_status(self, job_id: int) -> str:
+        return self.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
+
+    def wait_for_success(self, job_id: int, logs) -> None:
+        self.wait_until(lambda: self.job_status(job_id) == "succeeded", 120, "the job", logs)
+
     def wait_until(self, predicate, timeout: float, what: str, logs=()):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -141,15 +147,7 @@ def _crash_and_recover(tmp_path, server, backend):
         done_at_kill = site.items(job_id).get("done", 0)
         assert done_at_kill < N_THEMES, "the job finished before the kill: nothing was tested"
         site.start_worker(logs[1])
-        site.wait_until(
-            lambda: (
-                site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
-                == "succeeded"
-            ),
-            120,
-            "the job to succeed",
-            logs,
-        )
+        site.wait_for_success(job_id, logs)
     finally:
         site.stop_all()
     assert site.items(job_id) == {"done": N_THEMES}
@@ -192,15 +190,7 @@ def test_two_workers_share_one_job_and_nothing_is_generated_twice(tmp_path, serv
     try:
         site.start_worker(logs[0])
         site.start_worker(logs[1])
-        site.wait_until(
-            lambda: (
-                site.query("SELECT status FROM generation_generationjob WHERE id=?", job_id)[0][0]
-                == "succeeded"
-            ),
-            120,
-            "the job to succeed",
-            logs,
-        )
+        site.wait_for_success(job_id, logs)
     finally:
         site.stop_all()
     workers = site.query(

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.services import model_register
+from generation.services import PROFILE_FIELDS, model_register
 
 
 class Command(BaseCommand):
@@ -24,24 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue")
 
     def handle(self, *args, name, **options):
-        fields = {
-            key: options[key]
-            for key in (
-                "role",
-                "backend",
-                "model",
-                "gguf_file",
-                "base_url",
-                "api_key_env",
-                "batch_size",
-                "concurrency",
-                "max_new_tokens",
-                "temperature",
-                "top_p",
-                "seed",
-                "queue",
-            )
-        }
+        fields = {key: options[key] for key in PROFILE_FIELDS}
         try:
             profile, created = model_register(name=name, **fields)
         except ValidationError as error:
