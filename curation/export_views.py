@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from storyapp.errors import form_errors_text, validation_text
+
 from . import exports
 from .forms import ExportForm
 from .models import DatasetExport, Story, Theme
@@ -75,14 +77,12 @@ def export_new(request):
                 actor=request.user,
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, validation_text(error))
         else:
             messages.success(request, f"Export {export.name} queued: {export.total} stories.")
             return HttpResponseRedirect(export.get_absolute_url())
     else:
-        messages.error(
-            request, " ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
-        )
+        messages.error(request, form_errors_text(form, with_fields=True))
     return HttpResponseRedirect(reverse("curation:export_list"))
 
 

@@ -17,6 +17,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from storyapp.errors import form_errors_text, validation_text
+
 from . import reviews, selectors
 from .dashboard import dashboard_data
 from .forms import (
@@ -31,10 +33,6 @@ from .pagination import DeferredJoinPaginator
 
 SKIP_SESSION_KEY = "review_skipped"
 STARTED_SESSION_KEY = "review_started"
-
-
-def _messages_of(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- dashboard ------------------------------------------------------------------------------
@@ -130,7 +128,7 @@ def topic_decide(request, pk: int):
     except Topic.DoesNotExist:
         messages.error(request, "No such topic.")
     except ValidationError as error:
-        messages.error(request, _messages_of(error))
+        messages.error(request, validation_text(error))
     params = {key: request.POST.get(key, "") for key in ("status", "theme", "page")}
     if request.htmx:
         return _topic_panel(request, params, partial=True)
@@ -201,7 +199,7 @@ def review_submit(request, story_id: int):
             started_at=datetime.fromisoformat(started) if started else None,
         )
     except ValidationError as error:
-        messages.error(request, _messages_of(error))
+        messages.error(request, validation_text(error))
         reviews.story_release(story_id=story_id, user=request.user)
     else:
         messages.success(request, f"Review of story #{story_id} saved.")
@@ -253,8 +251,8 @@ def guidelines(request):
 def story_browser(request):
     form = StoryFilterForm(request.GET)
     if not form.is_valid():
-        errors = " ".join(e for errs in form.errors.values() for e in errs)
-        return render(request, "400.html", {"message": f"Invalid filter: {errors}"}, status=400)
+        message = f"Invalid filter: {form_errors_text(form)}"
+        return render(request, "400.html", {"message": message}, status=400)
     filters = form.cleaned_data
     paginator = DeferredJoinPaginator(
         selectors.story_list(filters=filters), settings.STORYAPP_PAGE_SIZE
@@ -297,7 +295,7 @@ def story_detail(request, pk: int):
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                messages.error(request, _messages_of(error))
+                messages.error(request, validation_text(error))
             else:
                 messages.success(request, "Decision recorded.")
                 return HttpResponseRedirect(story.get_absolute_url())

@@ -12,6 +12,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from storyapp.errors import form_errors_text, validation_text
+
 from . import selectors, services
 from .forms import (
     BUCKET_CHOICES,
@@ -23,10 +25,6 @@ from .forms import (
 from .importing import ThemeFileError
 from .models import Theme
 from .roles import ROLES
-
-
-def _form_errors(form) -> str:
-    return " ".join(error for errors in form.errors.values() for error in errors)
 
 
 def _theme_panel_context(request, *, q: str, status: str, page) -> dict:
@@ -57,7 +55,7 @@ def theme_list(request):
         return render(
             request,
             "400.html",
-            {"message": f"Invalid filter: {_form_errors(form)}"},
+            {"message": f"Invalid filter: {form_errors_text(form)}"},
             status=400,
         )
     context = _theme_panel_context(
@@ -116,11 +114,11 @@ def theme_decide(request, pk: int | None = None):
                 override_restriction=form.cleaned_data["override_restriction"],
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, validation_text(error))
         else:
             _report_decision(request, form.cleaned_data["action"], result)
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
 
     if request.POST.get("return") == "detail" and pk is not None:
         theme = get_object_or_404(Theme.objects.select_related("decided_by"), pk=pk)
@@ -210,10 +208,10 @@ def team_set_roles(request, user_id: int):
                 user=user, role_names=form.cleaned_data["roles"], actor=request.user
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, validation_text(error))
         else:
             roles = ", ".join(form.cleaned_data["roles"]) or "no role"
             messages.success(request, f"{user.username} now has: {roles}.")
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
     return HttpResponseRedirect(reverse("curation:team"))

@@ -733,6 +733,8 @@ def queues_without_workers(*, now=None) -> list[QueueWarning]:
         "queues", flat=True
     ):
         served.update(queues)
+    if "*" in served:
+        return []
     waiting = (
         GenerationJob.objects.filter(
             Q(status=GenerationJob.Status.QUEUED) | Q(status=GenerationJob.Status.RUNNING)
@@ -740,8 +742,6 @@ def queues_without_workers(*, now=None) -> list[QueueWarning]:
         .values("queue_name")
         .annotate(n=Count("pk"))
     )
-    if "*" in served:
-        return []
     return [
         QueueWarning(row["queue_name"], row["n"])
         for row in waiting

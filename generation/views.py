@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from curation.models import Story, Topic
+from storyapp.errors import form_errors_text, validation_text
 
 from . import selectors, services
 from .forms import JobForm, ModelProfileForm, PromptTemplateForm
@@ -17,10 +18,6 @@ from .models import GenerationJob, ModelProfile, ModelTest, PromptTemplate
 # htmx stops polling when a response has this status.
 HTMX_STOP_POLLING = 286
 OUTPUTS_SHOWN = 100
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @require_GET
@@ -57,14 +54,12 @@ def job_new(request):
                 actor=request.user,
             )
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, validation_text(error))
         else:
             messages.success(request, f"Job #{job.pk} queued on {job.queue_name}.")
             return HttpResponseRedirect(job.get_absolute_url())
     else:
-        messages.error(
-            request, " ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
-        )
+        messages.error(request, form_errors_text(form, with_fields=True))
     return HttpResponseRedirect(reverse("generation:job_list"))
 
 
@@ -116,7 +111,7 @@ def job_retry(request, pk: int):
     try:
         n = services.job_retry_failed(job=job)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, validation_text(error))
     else:
         messages.success(request, f"{n} failed item(s) queued again.")
     return HttpResponseRedirect(job.get_absolute_url())
