@@ -19,8 +19,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Func, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -58,48 +58,77 @@ def exportable_stories(export: DatasetExport):
     return stories
 
 
-_ASSISTANT = '{"role": "assistant", "content": %s}'
-# json.dumps(text, ensure_ascii=False) without the per-call encoder set-up: the C function.
-_quote = json.encoder.encode_basestring
+DEFAULT_PROMPT = ('Invent a completely new story about "', '".')
 
 
-def _prompt_json(messages_json: str | None, topic: str) -> str:
-    """The stored prompt messages (JSON text, as generation wrote them), used verbatim.
+def _default_messages(topic: str) -> list[dict]:
+    """The prompt of a story stored without chat messages (a raw-prompt job)."""
+    return [{"role": "user", "content": DEFAULT_PROMPT[0] + topic + DEFAULT_PROMPT[1]}]
 
-    Stories stored without messages get the default story prompt for their topic.
+
+class JSONLine(Func):
+    """One chat or prompt-completion JSONL record (no newline), assembled by the database.
+
+    The stored prompt messages are JSON text as generation wrote them: they are used verbatim,
+    and the story is quoted as a JSON string by the database (json_quote / to_json). Python then
+    only routes each line to its split: no decoding or encoding per row. Stories stored without
+    chat messages get the default story prompt for their topic.
+    Arguments: the messages cast to text, the topic text, the story text.
     """
-    if messages_json and messages_json not in ("[]", "null"):
-        return messages_json.strip()
-    content = f'Invent a completely new story about "{topic}".'
-    return json.dumps([{"role": "user", "content": content}], ensure_ascii=False)
-
-
-class JSONQuote(Func):
-    """The JSON string literal of a text column, made by the database (json_quote / to_json)."""
 
     output_field = TextField()
+    TEMPLATES = {
+        DatasetExport.Format.CHAT: (
+            "'{{\"messages\": ' || CASE WHEN substr({m}, 1, 2) = '[{{' "
+            "THEN substr({m}, 1, length({m}) - 1) ELSE {default_open} END || ', ' || {answer} "
+            "|| ']}}'"
+        ),
+        DatasetExport.Format.PROMPT_COMPLETION: (
+            "'{{\"prompt\": ' || CASE WHEN substr({m}, 1, 2) = '[{{' THEN {m} "
+            "ELSE {default_open} || ']' END || ', \"completion\": [' || {answer} || ']}}'"
+        ),
+    }
+
+    def __init__(self, messages, topic, story, *, fmt: str):
+        super().__init__(messages, topic, story)
+        self.fmt = fmt
+
+    def _sql(self, compiler, connection, quote: str):
+        (m, m_params), (topic, t_params), (story, s_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        default_open = (
+            '\'[{"role": "user", "content": \' || '
+            + quote.format(f"(%s || {topic} || %s)")
+            + " || '}'"
+        )
+        answer = '\'{"role": "assistant", "content": \' || ' + quote.format(story) + " || '}'"
+        sql = self.TEMPLATES[self.fmt].format(m=m, default_open=default_open, answer=answer)
+        # Parameters in the order their placeholders appear in the SQL.
+        default_params = [DEFAULT_PROMPT[0], *t_params, DEFAULT_PROMPT[1]]
+        if self.fmt == DatasetExport.Format.CHAT:
+            params = [*m_params, *m_params, *m_params, *default_params, *s_params]
+        else:
+            params = [*m_params, *m_params, *default_params, *s_params]
+        return sql, params
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, function="json_quote", **extra)
+        return self._sql(compiler, connection, "json_quote({})")
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="to_json(%(expressions)s::text)::text", **extra
-        )
+        return self._sql(compiler, connection, "to_json(({})::text)::text")
 
 
-def _line(fmt: str, prompt_json: str, story_json: str) -> str:
-    """One JSONL line, assembled from JSON fragments (the story comes quoted by the database):
-    no decode and re-encode per row."""
-    answer = _ASSISTANT % story_json
-    if fmt == DatasetExport.Format.CHAT:
-        # prompt_json is a non-empty JSON array as stored: '[{...}, {...}]'.
-        return '{"messages": ' + prompt_json[:-1] + ", " + answer + "]}\n"
-    if fmt == DatasetExport.Format.PROMPT_COMPLETION:
-        return '{"prompt": ' + prompt_json + ', "completion": [' + answer + "]}\n"
-    user = next(m["content"] for m in json.loads(prompt_json) if m.get("role") == "user")
-    story = json.loads(story_json)
-    return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False) + "\n"
+def _text_line(messages_json: str, topic: str, story: str) -> str:
+    """A text record: the user prompt, a blank line, the story."""
+    messages = json.loads(messages_json) if messages_json else None
+    if not isinstance(messages, list) or not messages:
+        messages = _default_messages(topic)
+    user = next(
+        (m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"),
+        _default_messages(topic)[0]["content"],
+    )
+    return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False)
 
 
 def _arrow_schema(fmt: str):
@@ -156,7 +185,7 @@ class _SplitWriter:
     def flush(self) -> None:
         if not self.buffer:
             return
-        data = "".join(self.buffer).encode("utf-8")
+        data = ("\n".join(self.buffer) + "\n").encode("utf-8")
         self.buffer = []
         self.handle.write(data)
         self.digest.update(data)
@@ -197,53 +226,50 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _rows(stories, use_edits: bool):
-    """Stream (id, topic id, topic, theme, model, template, sampling JSON, prompt JSON,
-    story as a JSON string).
+def _rows(export: DatasetExport):
+    """Stream (id, topic id, theme id, model, template version, sampling JSON, JSONL line).
 
-    One query, read in chunks from one cursor; JSON columns come as text (no decoding). With
+    One query, read in chunks from one cursor; no per-row ORM work. The database builds the
+    line (see JSONLine) except for the text format, which decodes the prompt per row. With
     ``use_edits`` the latest reviewer edit replaces the text where there is one.
     """
-    query = (
-        stories.annotate(
-            messages_json=Cast("prompt_messages", TextField()),
-            sampling_json=Cast("sampling", TextField()),
-            text_json=JSONQuote("text"),
+    story = F("text")
+    if export.use_edits:
+        latest_edit = (
+            Review.objects.filter(story=OuterRef("pk"))
+            .exclude(edited_text="")
+            .order_by("-created_at", "-pk")
+            .values("edited_text")[:1]
         )
+        story = Coalesce(Subquery(latest_edit), F("text"), output_field=TextField())
+    messages = Cast("prompt_messages", TextField())
+    text_format = export.format == DatasetExport.Format.TEXT
+    if text_format:
+        parts = {"messages_json": messages, "topic_text": F("topic__text"), "story": story}
+    else:
+        parts = {"line": JSONLine(messages, F("topic__text"), story, fmt=export.format)}
+    query = (
+        exportable_stories(export)
+        .annotate(sampling_json=Cast("sampling", TextField()), **parts)
         .order_by("pk")
         .values_list(
             "pk",
             "topic_id",
-            "topic__text",
-            "topic__theme__name",
+            "topic__theme_id",
             "model_name",
             "template_version",
             "sampling_json",
-            "messages_json",
-            "text_json",
+            *parts,
         )
     )
-    # The ORM builds the SQL; rows are read straight from the cursor (no per-row ORM work).
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
-            yield from _with_edits(chunk, use_edits)
-
-
-def _with_edits(chunk: list[tuple], use_edits: bool):
-    if not use_edits or not chunk:
-        yield from chunk
-        return
-    edits = dict(
-        Review.objects.filter(story_id__in=[row[0] for row in chunk])
-        .exclude(edited_text="")
-        .order_by("story_id", "created_at", "pk")
-        .values_list("story_id", "edited_text")
-    )
-    for row in chunk:
-        edit = edits.get(row[0])
-        yield (*row[:-1], _quote(edit)) if edit else row
+            if text_format:
+                yield from ((*row[:6], _text_line(*row[6:])) for row in chunk)
+            else:
+                yield from chunk
 
 
 def _review_stats() -> dict:
@@ -471,16 +497,13 @@ def _write(export: DatasetExport, folder: Path) -> dict:
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
     split_cache: dict[int, str] = {}
-    line, fmt = _line, export.format
     done = 0
     try:
-        for pk, topic_id, topic, theme, model, template, sampling, messages, text in _rows(
-            exportable_stories(export), export.use_edits
-        ):
+        for pk, topic_id, theme, model, template, sampling, line in _rows(export):
             split = split_cache.get(topic_id)
             if split is None:
                 split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
-            writers[split].add(line(fmt, _prompt_json(messages, topic), text))
+            writers[split].add(line)
             ids[split].append(pk)
             per_theme[theme] += 1
             models.add(model)
@@ -495,6 +518,7 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         raise ValueError("no approved story matches these filters any more")
     models.discard("")
     templates.discard("")
+    theme_names = dict(Theme.objects.filter(pk__in=per_theme).values_list("pk", "name"))
     samplings = {s for s in samplings if s and s not in ("{}", "null")}
     manifest = {
         "name": export.name,
@@ -514,7 +538,9 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         "sampling": sorted(
             (json.loads(s) for s in samplings), key=lambda d: json.dumps(d, sort_keys=True)
         )[:20],
-        "per_theme": sorted(per_theme.items(), key=lambda item: (-item[1], item[0])),
+        "per_theme": sorted(
+            ((theme_names[pk], n) for pk, n in per_theme.items()), key=lambda i: (-i[1], i[0])
+        ),
         "review": _review_stats(),
         "app_version": settings.STORYAPP_VERSION,
         "created_by": export.created_by.username if export.created_by else None,
@@ -526,10 +552,10 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         **{name: sha256_of(folder / name) for name in ("train.parquet", "validation.parquet")},
         "README.md": sha256_of(folder / "README.md"),
     }
-    with (folder / "manifest.json").open("w", encoding="utf-8") as handle:
-        # Compact: it holds every story id, and the C encoder only runs without indent.
-        json.dump(manifest, handle, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        handle.write("\n")
+    # Compact, and through json.dumps: it holds every story id, and the C encoder only runs
+    # without indent and in one shot (json.dump encodes piecewise in Python).
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
     return manifest
 
 

@@ -29,7 +29,7 @@ def var_dir(settings, tmp_path):
 
 
 def approved_story(**kwargs):
-    return StoryFactory(status="approved", prompt_messages=MESSAGES, **kwargs)
+    return StoryFactory(**{"status": "approved", "prompt_messages": MESSAGES, **kwargs})
 
 
 def run_export(name, **kwargs):
@@ -192,6 +192,79 @@ def test_use_edits_exports_the_reviewers_edit(make_user):
     export = run_export("edits", use_edits=True, val_fraction=0.0)
     record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
     assert record["messages"][-1]["content"] == "Edited first.\n\nEdited second."
+
+
+AWKWARD = [
+    'She said "stop" \\ and left.\n\nTabs\tand \u00e9t\u00e9, \u4e16\u754c, \U0001f409 and \u2028.',
+    '<script>alert(1)</script> \x01\x1f control characters\r\n\nand a trailing } ] "',
+]
+
+
+def _expected_record(fmt, messages, story):
+    user = next(m["content"] for m in messages if m["role"] == "user")
+    answer = [{"role": "assistant", "content": story}]
+    return {
+        "chat": {"messages": [*messages, *answer]},
+        "prompt-completion": {"prompt": messages, "completion": answer},
+        "text": {"text": f"{user}\n\n{story}"},
+    }[fmt]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["chat", "prompt-completion", "text"])
+@pytest.mark.parametrize("use_edits", [False, True])
+def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits):
+    """Quotes, backslashes, control characters, non-BMP text and markup survive as they were;
+    a story stored without chat messages (a raw-prompt job) gets the default story prompt;
+    with edits, the latest reviewer edit wins."""
+    awkward_messages = [
+        {"role": "system", "content": AWKWARD[1]},
+        {"role": "user", "content": AWKWARD[0]},
+    ]
+    topic = TopicFactory(theme=ThemeFactory(status="approved"), text='a "quoted" \\ topic \u00e9')
+    stored = approved_story(text=AWKWARD[0], prompt_messages=awkward_messages)
+    raw = approved_story(topic=topic, text=AWKWARD[1], prompt_messages=[])
+    reviewer = make_user("r1", "Reviewer")
+    for n, edit in enumerate(["An older edit.", AWKWARD[1] + " (edited)"]):
+        Review.objects.create(
+            story=stored,
+            reviewer=make_user(f"e{n}", "Reviewer"),
+            overall=5,
+            brief=5,
+            coherence=5,
+            creativity=5,
+            characters=5,
+            decision="approve",
+            edited_text=edit,
+        )
+    Review.objects.create(
+        story=raw,
+        reviewer=reviewer,
+        overall=5,
+        brief=5,
+        coherence=5,
+        creativity=5,
+        characters=5,
+        decision="approve",
+        edited_text="",
+    )
+    export = run_export(
+        f"awk-{fmt}-{int(use_edits)}", fmt=fmt, use_edits=use_edits, val_fraction=0.0
+    )
+    lines = (exports.export_folder(export) / "train.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]
+    default = [{"role": "user", "content": f'Invent a completely new story about "{topic.text}".'}]
+    stored_text = AWKWARD[1] + " (edited)" if use_edits else AWKWARD[0]
+    assert records == [
+        _expected_record(fmt, awkward_messages, stored_text),
+        _expected_record(fmt, default, AWKWARD[1]),
+    ]
+    from datasets import load_dataset
+
+    folder = exports.export_folder(export)
+    parquet = load_dataset("parquet", data_files=str(folder / "train.parquet"))["train"]
+    assert list(parquet) == records
 
 
 @pytest.mark.django_db

@@ -88,11 +88,28 @@ class Command(BaseCommand):
                     n_reviews = 0 if i < unreviewed else (1 if i < unreviewed + single else 3)
                     words = [rng.choice(WORDS) for _ in range(60)]
                     text = " ".join(words[:30]) + ".\n\n" + " ".join(words[30:]) + "."
+                    topic = topics[i % len(topics)]
                     batch.append(
                         Story(
-                            topic=topics[i % len(topics)],
+                            topic=topic,
                             text=text,
                             model_name="bench-model",
+                            # Provenance as generation stores it (chat prompt, sampling).
+                            template_version="stories v1 (chat)",
+                            prompt_messages=[
+                                {"role": "system", "content": SYSTEM},
+                                {
+                                    "role": "user",
+                                    "content": "Invent a completely new story about "
+                                    f'"{topic.text}".',
+                                },
+                            ],
+                            sampling={
+                                "max_new_tokens": 512,
+                                "temperature": 0.7,
+                                "top_p": 0.95,
+                                "seed": None,
+                            },
                             created_at=now - timedelta(minutes=stories - i),
                             **story_checks(text, "stop"),
                         )
