@@ -4,8 +4,9 @@
 
 Makes a fresh SQLite database in a temporary folder (manage.py make_review_data, then every
 story, topic and theme approved), then runs side by side: the baseline
-`sqlite3 -json DB "<the exportable rows>"` and `manage.py export_dataset --format chat`.
-Prints wall time and peak RSS of each (os.wait4 on each child), and their ratio.
+`sqlite3 -json DB "<the exportable rows>"` and `manage.py export_dataset --format chat`,
+interleaved, --repeat times (default 3). Prints the median wall time and the peak RSS of each
+(os.wait4 on each child), their ratio, and checks that every export wrote the same bytes.
 Targets: export time <= 3x the baseline, export peak RSS < 300 MB.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +53,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if shutil.which("sqlite3") is None:
         raise SystemExit("the sqlite3 command is needed for the baseline (apt-get install sqlite3)")
@@ -93,35 +96,61 @@ def main():
         check=True,
     )
 
-    with (work / "baseline.json").open("wb") as out:
-        base_s, base_mb = run_measured(["sqlite3", "-json", str(db), BASELINE_SQL], env, out)
-    with (work / "export.log").open("wb") as log:
-        export_s, export_mb = run_measured(
-            [
-                python,
-                "manage.py",
-                "export_dataset",
-                "--format",
-                "chat",
-                "--name",
-                "bench",
-                "--verbosity",
-                "2",
-            ],
-            env,
-            quiet,
-            log,
-        )
-    log_text = (work / "export.log").read_text()
-    written_s = float(log_text.split("export written in ")[1].split()[0])
-    manifest = json.loads((work / "exports" / "bench" / "manifest.json").read_text())
+    # Interleaved repetitions, medians reported: one slow run of either side does not decide.
+    runs = {"baseline": [], "export": [], "export_itself": []}
+    digests = set()
+    for rep in range(args.repeat):
+        with (work / "baseline.json").open("wb") as out:
+            runs["baseline"].append(
+                run_measured(["sqlite3", "-json", str(db), BASELINE_SQL], env, out)
+            )
+        name = f"bench{rep}"
+        with (work / "export.log").open("wb") as log:
+            runs["export"].append(
+                run_measured(
+                    [
+                        python,
+                        "manage.py",
+                        "export_dataset",
+                        "--format",
+                        "chat",
+                        "--name",
+                        name,
+                        "--verbosity",
+                        "2",
+                    ],
+                    env,
+                    quiet,
+                    log,
+                )
+            )
+        log_text = (work / "export.log").read_text()
+        runs["export_itself"].append(float(log_text.split("export written in ")[1].split()[0]))
+        manifest = json.loads((work / "exports" / name / "manifest.json").read_text())
+        digests.add(json.dumps(manifest["files"], sort_keys=True))
+    if len(digests) != 1:
+        raise SystemExit("repeated exports of the same data differ")
     exported = manifest["counts"]["train"] + manifest["counts"]["validation"]
+    base_s = statistics.median(s for s, _ in runs["baseline"])
+    export_s = statistics.median(s for s, _ in runs["export"])
+    written_s = statistics.median(runs["export_itself"])
     result = {
         "stories": args.stories,
         "exported": exported,
-        "baseline_sqlite3_json": {"seconds": round(base_s, 2), "peak_rss_mb": round(base_mb, 1)},
-        "export_dataset": {"seconds": round(export_s, 2), "peak_rss_mb": round(export_mb, 1)},
+        "repeats": args.repeat,
+        "baseline_sqlite3_json": {
+            "seconds": round(base_s, 2),
+            "peak_rss_mb": round(max(mb for _, mb in runs["baseline"]), 1),
+            "runs_s": [round(s, 2) for s, _ in runs["baseline"]],
+        },
+        "export_dataset": {
+            "seconds": round(export_s, 2),
+            "peak_rss_mb": round(max(mb for _, mb in runs["export"]), 1),
+            "runs_s": [round(s, 2) for s, _ in runs["export"]],
+        },
         "export_itself_seconds": round(written_s, 2),
+        "export_itself_runs_s": [round(s, 2) for s in runs["export_itself"]],
+        "identical_files_across_runs": True,
         "time_ratio_process": round(export_s / base_s, 2),
         "time_ratio_export": round(written_s / base_s, 2),
         "targets": {"time_ratio_max": 3.0, "peak_rss_mb_max": 300},
@@ -131,14 +160,17 @@ def main():
         print(json.dumps(result, indent=2))
         return
     print(f"{exported} approved stories exported (chat JSONL + Parquet + manifest + card)")
-    print(f"{'run':<26}{'seconds':>10}{'peak RSS MB':>14}")
+    print(
+        f"{'run (median of ' + str(args.repeat) + ')':<26}{'seconds':>10}{'peak RSS MB':>14}  runs"
+    )
     for name in ("baseline_sqlite3_json", "export_dataset"):
         row = result[name]
-        print(f"{name:<26}{row['seconds']:>10}{row['peak_rss_mb']:>14}")
+        print(f"{name:<26}{row['seconds']:>10}{row['peak_rss_mb']:>14}  {row['runs_s']}")
     print(
         f"export itself (query, JSONL, Parquet, hashes, card; no interpreter start): "
-        f"{result['export_itself_seconds']} s"
+        f"{result['export_itself_seconds']} s {result['export_itself_runs_s']}"
     )
+    print(f"identical data files and card in every run: {result['identical_files_across_runs']}")
     print(f"time ratio, whole process / baseline: {result['time_ratio_process']}")
     print(f"time ratio, export itself / baseline: {result['time_ratio_export']} (target <= 3.0)")
 
