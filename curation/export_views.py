@@ -116,7 +116,8 @@ def export_file(request, name: str, filename: str):
     path = exports.export_file_path(export, filename)
     if path is None:
         raise Http404("No such file in this release.")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{export.name}-{filename}")
+    download_name = f"{export.name}-{filename.replace('/', '-')}"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=download_name)
 
 
 @require_GET

@@ -28,7 +28,18 @@ from .models import DatasetExport, Review, Story, Theme
 from .reviews import Policy
 
 CHUNK = 2000
-DATA_FILES = ("train.jsonl", "validation.jsonl", "train.parquet", "validation.parquet")
+SPLITS = ("train", "validation")
+# The splits as a `datasets` save_to_disk folder, for datasets.load_from_disk(".../hf").
+HF_ARROW = "data-00000-of-00001.arrow"
+HF_FILES = (
+    "hf/dataset_dict.json",
+    *(
+        f"hf/{split}/{name}"
+        for split in SPLITS
+        for name in (HF_ARROW, "dataset_info.json", "state.json")
+    ),
+)
+DATA_FILES = ("train.jsonl", "validation.jsonl", "train.parquet", "validation.parquet", *HF_FILES)
 ALL_FILES = (*DATA_FILES, "manifest.json", "README.md")
 
 
@@ -143,12 +154,12 @@ def _arrow_schema(fmt: str):
 
 
 class _SplitWriter:
-    """One split: the JSONL file, hashed as it is written, and its Parquet twin.
+    """One split: the JSONL file, hashed as it is written, and its Parquet and Arrow twins.
 
     Lines are buffered and flushed in fixed-size chunks. Each chunk is also parsed by Arrow's
-    JSON reader and appended to the Parquet file on a helper thread (Arrow releases the GIL),
-    so the Parquet work overlaps with reading the database. Fixed chunks give fixed row groups:
-    the same rows give the same bytes.
+    JSON reader and appended to the Parquet file and to the Arrow stream of the ``hf/`` folder
+    on a helper thread (Arrow releases the GIL), so that work overlaps with reading the
+    database. Fixed chunks give fixed row groups and batches: the same rows give the same bytes.
     """
 
     LINES_PER_CHUNK = 4 * CHUNK
@@ -169,6 +180,11 @@ class _SplitWriter:
             compression="snappy",
             write_statistics=False,
         )
+        import pyarrow as pa
+
+        (folder / "hf" / split).mkdir(parents=True, exist_ok=True)
+        self.arrow_file = pa.OSFile(str(folder / "hf" / split / HF_ARROW), "wb")
+        self.arrow = pa.ipc.new_stream(self.arrow_file, self.schema)
         self.parse_options = pj.ParseOptions(
             explicit_schema=self.schema, unexpected_field_behavior="error"
         )
@@ -201,7 +217,9 @@ class _SplitWriter:
         table = pj.read_json(
             pa.BufferReader(data), read_options=self.read_options, parse_options=self.parse_options
         )
-        self.parquet.write_table(table.cast(self.schema))
+        table = table.cast(self.schema)
+        self.parquet.write_table(table)
+        self.arrow.write_table(table)
         del table
         # Hand Arrow's freed buffers back, so the peak stays one chunk deep.
         pa.default_memory_pool().release_unused()
@@ -215,6 +233,8 @@ class _SplitWriter:
             self.pool.shutdown()
             self.handle.close()
             self.parquet.close()
+            self.arrow.close()
+            self.arrow_file.close()
         return self.digest.hexdigest()
 
 
@@ -302,6 +322,11 @@ def _card(export: DatasetExport, manifest: dict) -> str:
         " (reviewers' edits replace the original text where one exists)" if export.use_edits else ""
     )
     min_score = export.min_score if export.min_score is not None else "none"
+    split_rows = "\n".join(
+        f"| {split} | {manifest['counts'][split]} | "
+        f"`{split}.jsonl`, `{split}.parquet`, `hf/{split}/` |"
+        for split in SPLITS
+    )
     models_filter = ", ".join(export.models_filter) or "all"
     themes_filter = ", ".join(map(str, export.themes_filter)) or "all"
     # No name or date in the card: the same options over the same data give the same bytes.
@@ -315,8 +340,7 @@ Made for fine-tuning a small student model to tell short, complete stories.
 
 | split | stories | files |
 | --- | --- | --- |
-| train | {manifest["counts"]["train"]} | `train.jsonl`, `train.parquet` |
-| validation | {manifest["counts"]["validation"]} | `validation.jsonl`, `validation.parquet` |
+{split_rows}
 
 Each record: {fmt}. The user prompt is the story prompt of the template version that produced
 the story{edits_note}.
@@ -325,7 +349,8 @@ validation fraction {export.val_fraction:g}). `manifest.json` lists the story id
 and the sha256 of every file.
 
 Load with `datasets.load_dataset("json", data_files={{"train": "train.jsonl",
-"validation": "validation.jsonl"}})` or the same with `"parquet"` and the `.parquet` files.
+"validation": "validation.jsonl"}})`, the same with `"parquet"` and the `.parquet` files, or
+`datasets.load_from_disk("hf")` (the same splits as Arrow files).
 
 ## How it was made
 
@@ -490,9 +515,7 @@ def export_run(*, export_id: int) -> DatasetExport:
 
 
 def _write(export: DatasetExport, folder: Path) -> dict:
-    writers = {
-        split: _SplitWriter(folder, split, export.format) for split in ("train", "validation")
-    }
+    writers = {split: _SplitWriter(folder, split, export.format) for split in SPLITS}
     ids = {"train": [], "validation": []}
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
@@ -547,9 +570,13 @@ def _write(export: DatasetExport, folder: Path) -> dict:
         "created_at": export.created_at.isoformat(),
     }
     (folder / "README.md").write_text(_card(export, manifest), encoding="utf-8")
+    _write_hf_metadata(folder, digests)
     manifest["files"] = {
         **digests,
-        **{name: sha256_of(folder / name) for name in ("train.parquet", "validation.parquet")},
+        **{
+            name: sha256_of(folder / name)
+            for name in ("train.parquet", "validation.parquet", *HF_FILES)
+        },
         "README.md": sha256_of(folder / "README.md"),
     }
     # Compact, and through json.dumps: it holds every story id, and the C encoder only runs
@@ -557,6 +584,41 @@ def _write(export: DatasetExport, folder: Path) -> dict:
     text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
     return manifest
+
+
+def _write_hf_metadata(folder: Path, digests: dict) -> None:
+    """The small JSON files that make ``hf/`` a `datasets` save_to_disk folder around the Arrow
+    streams written with the splits. The fingerprint comes from the split's content (not a
+    random one, as save_to_disk would pick), so releases stay byte-identical; the features are
+    read from the Arrow schema."""
+    hf = folder / "hf"
+
+    def dump(path: Path, data: dict) -> None:
+        path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+    dump(hf / "dataset_dict.json", {"splits": list(SPLITS)})
+    for split in SPLITS:
+        dump(
+            hf / split / "state.json",
+            {
+                "_data_files": [{"filename": HF_ARROW}],
+                "_fingerprint": digests[f"{split}.jsonl"][:16],
+                "_format_columns": None,
+                "_format_kwargs": {},
+                "_format_type": None,
+                "_output_all_columns": False,
+                "_split": split,
+            },
+        )
+        dump(
+            hf / split / "dataset_info.json",
+            {
+                "citation": "",
+                "description": "Approved two-paragraph stories; see README.md.",
+                "homepage": "",
+                "license": "",
+            },
+        )
 
 
 def export_diff(export: DatasetExport, previous: DatasetExport | None) -> dict:

@@ -164,6 +164,28 @@ def test_chat_jsonl_loads_with_datasets_and_passes_the_trl_conversational_check(
 
 
 @pytest.mark.django_db
+def test_the_hf_folder_loads_with_load_from_disk_like_the_parquet_files():
+    from datasets import DatasetDict, load_dataset, load_from_disk
+
+    for _ in range(30):
+        approved_story()
+    export = run_export("disk", val_fraction=0.3)
+    folder = exports.export_folder(export)
+    loaded = load_from_disk(str(folder / "hf"))
+    assert isinstance(loaded, DatasetDict)
+    assert set(loaded) == {"train", "validation"}
+    for split in ("train", "validation"):
+        parquet = load_dataset("parquet", data_files=str(folder / f"{split}.parquet"))["train"]
+        jsonl = [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]
+        assert len(loaded[split]) == len(jsonl) == getattr(export, f"{split}_count") > 0
+        assert list(loaded[split]) == jsonl == list(parquet)
+        assert loaded[split].features == parquet.features
+        # The fingerprint comes from the content, not from chance.
+        state = json.loads((folder / "hf" / split / "state.json").read_text())
+        assert state["_fingerprint"] == export.files[f"{split}.jsonl"][:16]
+
+
+@pytest.mark.django_db
 def test_prompt_completion_and_text_formats():
     story = approved_story()
     pc = run_export("pc", fmt="prompt-completion", val_fraction=0.0)
@@ -260,11 +282,12 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
         _expected_record(fmt, awkward_messages, stored_text),
         _expected_record(fmt, default, AWKWARD[1]),
     ]
-    from datasets import load_dataset
+    from datasets import load_dataset, load_from_disk
 
     folder = exports.export_folder(export)
     parquet = load_dataset("parquet", data_files=str(folder / "train.parquet"))["train"]
     assert list(parquet) == records
+    assert list(load_from_disk(str(folder / "hf"))["train"]) == records
 
 
 @pytest.mark.django_db
@@ -351,6 +374,7 @@ def test_export_pages_and_downloads_are_admin_only_and_paths_cannot_escape(make_
         f"/exports/{export.name}/",
         f"/exports/{export.name}/download.zip",
         f"/exports/{export.name}/files/train.jsonl",
+        f"/exports/{export.name}/files/hf/train/state.json",
     ]
     for role in ("Editor", "Reviewer"):
         client = Client()
@@ -367,6 +391,9 @@ def test_export_pages_and_downloads_are_admin_only_and_paths_cannot_escape(make_
         "%2Fetc%2Fpasswd",
         "nope.txt",
         "../rel/train.jsonl",
+        "hf/../manifest.json",
+        "hf/train/../../../../storyapp/settings.py",
+        "hf/train",
     ):
         assert admin_client.get(f"/exports/{export.name}/files/{bad}").status_code == 404, bad
 
