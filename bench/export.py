@@ -159,7 +159,7 @@ def main():
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{exported} approved stories exported (chat JSONL + Parquet + manifest + card)")
+    print(f"{exported} stories exported (chat JSONL, Parquet, hf/ Arrow, manifest, card)")
     print(
         f"{'run (median of ' + str(args.repeat) + ')':<26}{'seconds':>10}{'peak RSS MB':>14}  runs"
     )
@@ -167,7 +167,7 @@ def main():
         row = result[name]
         print(f"{name:<26}{row['seconds']:>10}{row['peak_rss_mb']:>14}  {row['runs_s']}")
     print(
-        f"export itself (query, JSONL, Parquet, hashes, card; no interpreter start): "
+        f"export itself (query, JSONL, Parquet, Arrow, hashes, card; no interpreter start): "
         f"{result['export_itself_seconds']} s {result['export_itself_runs_s']}"
     )
     print(f"identical data files and card in every run: {result['identical_files_across_runs']}")
