@@ -72,11 +72,6 @@ def exportable_stories(export: DatasetExport):
 DEFAULT_PROMPT = ('Invent a completely new story about "', '".')
 
 
-def _default_messages(topic: str) -> list[dict]:
-    """The prompt of a story stored without chat messages (a raw-prompt job)."""
-    return [{"role": "user", "content": DEFAULT_PROMPT[0] + topic + DEFAULT_PROMPT[1]}]
-
-
 class JSONLine(Func):
     """One chat or prompt-completion JSONL record (no newline), assembled by the database.
 
@@ -131,13 +126,16 @@ class JSONLine(Func):
 
 
 def _text_line(messages_json: str, topic: str, story: str) -> str:
-    """A text record: the user prompt, a blank line, the story."""
-    messages = json.loads(messages_json) if messages_json else None
-    if not isinstance(messages, list) or not messages:
-        messages = _default_messages(topic)
+    """A text record: the user prompt, a blank line, the story. Stories stored without chat
+    messages (a raw-prompt job) get the default story prompt for their topic."""
+    messages = json.loads(messages_json) if messages_json else []
     user = next(
-        (m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"),
-        _default_messages(topic)[0]["content"],
+        (
+            m.get("content", "")
+            for m in (messages if isinstance(messages, list) else [])
+            if isinstance(m, dict) and m.get("role") == "user"
+        ),
+        DEFAULT_PROMPT[0] + topic + DEFAULT_PROMPT[1],
     )
     return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False)
 
@@ -167,6 +165,7 @@ class _SplitWriter:
     def __init__(self, folder: Path, split: str, fmt: str):
         from concurrent.futures import ThreadPoolExecutor
 
+        import pyarrow as pa
         import pyarrow.json as pj
         import pyarrow.parquet as pq
 
@@ -180,8 +179,6 @@ class _SplitWriter:
             compression="snappy",
             write_statistics=False,
         )
-        import pyarrow as pa
-
         (folder / "hf" / split).mkdir(parents=True, exist_ok=True)
         self.arrow_file = pa.OSFile(str(folder / "hf" / split / HF_ARROW), "wb")
         self.arrow = pa.ipc.new_stream(self.arrow_file, self.schema)

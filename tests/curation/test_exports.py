@@ -32,6 +32,20 @@ def approved_story(**kwargs):
     return StoryFactory(**{"status": "approved", "prompt_messages": MESSAGES, **kwargs})
 
 
+def edit_review(story, reviewer, edited_text):
+    return Review.objects.create(
+        story=story,
+        reviewer=reviewer,
+        overall=5,
+        brief=5,
+        coherence=5,
+        creativity=5,
+        characters=5,
+        decision="approve",
+        edited_text=edited_text,
+    )
+
+
 def run_export(name, **kwargs):
     export = exports.export_create(name=name, enqueue=False, **kwargs)
     return exports.export_run(export_id=export.pk)
@@ -200,17 +214,7 @@ def test_prompt_completion_and_text_formats():
 @pytest.mark.django_db
 def test_use_edits_exports_the_reviewers_edit(make_user):
     story = approved_story()
-    Review.objects.create(
-        story=story,
-        reviewer=make_user("r1", "Reviewer"),
-        overall=5,
-        brief=5,
-        coherence=5,
-        creativity=5,
-        characters=5,
-        decision="approve",
-        edited_text="Edited first.\n\nEdited second.",
-    )
+    edit_review(story, make_user("r1", "Reviewer"), "Edited first.\n\nEdited second.")
     export = run_export("edits", use_edits=True, val_fraction=0.0)
     record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
     assert record["messages"][-1]["content"] == "Edited first.\n\nEdited second."
@@ -246,30 +250,9 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
     topic = TopicFactory(theme=ThemeFactory(status="approved"), text='a "quoted" \\ topic \u00e9')
     stored = approved_story(text=AWKWARD[0], prompt_messages=awkward_messages)
     raw = approved_story(topic=topic, text=AWKWARD[1], prompt_messages=[])
-    reviewer = make_user("r1", "Reviewer")
     for n, edit in enumerate(["An older edit.", AWKWARD[1] + " (edited)"]):
-        Review.objects.create(
-            story=stored,
-            reviewer=make_user(f"e{n}", "Reviewer"),
-            overall=5,
-            brief=5,
-            coherence=5,
-            creativity=5,
-            characters=5,
-            decision="approve",
-            edited_text=edit,
-        )
-    Review.objects.create(
-        story=raw,
-        reviewer=reviewer,
-        overall=5,
-        brief=5,
-        coherence=5,
-        creativity=5,
-        characters=5,
-        decision="approve",
-        edited_text="",
-    )
+        edit_review(stored, make_user(f"e{n}", "Reviewer"), edit)
+    edit_review(raw, make_user("r1", "Reviewer"), "")
     export = run_export(
         f"awk-{fmt}-{int(use_edits)}", fmt=fmt, use_edits=use_edits, val_fraction=0.0
     )
