@@ -29,9 +29,9 @@ from generation.backends import (  # noqa: E402
     GenerationRequest,
     OpenAIBackend,
     TransformersBackend,
-    ensure_bundled_model,
     load_local_model,
 )
+from generation.bundled import ensure_bundled_model  # noqa: E402
 from generation.devserver import transformers_serve  # noqa: E402
 
 TOPICS = [
@@ -48,10 +48,6 @@ TOPICS = [
 ]
 
 
-class Template:
-    system, user = prompts.STORY_SYSTEM, prompts.STORY_USER
-
-
 def requests(n: int, tokens: int) -> list[GenerationRequest]:
     """Greedy requests that all produce exactly ``tokens`` new tokens (EOS is not allowed to
     end them early), locally through min_new_tokens and on the server through the generation
@@ -59,7 +55,7 @@ def requests(n: int, tokens: int) -> list[GenerationRequest]:
     fixed = {"max_new_tokens": tokens, "min_new_tokens": tokens, "do_sample": False}
     return [
         GenerationRequest(
-            messages=prompts.render_messages(Template, {"topic": TOPICS[i % len(TOPICS)]}),
+            messages=prompts.default_messages("story", {"topic": TOPICS[i % len(TOPICS)]}),
             max_new_tokens=tokens,
             min_new_tokens=tokens,
             temperature=0.0,

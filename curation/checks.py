@@ -7,6 +7,9 @@ that miss it mechanically so reviewers spend their attention on the rest.
 import re
 from collections import Counter
 
+# A story whose share of repeated word trigrams reaches this is flagged "repetitive".
+REPETITIVE_RATIO = 0.2
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _FINAL_PUNCTUATION = tuple('.!?"”’)…')

@@ -23,7 +23,6 @@ STATS_CACHE_KEY = "dashboard:statistics"
 CACHE_SECONDS = 120
 STATS_CACHE_SECONDS = 600
 AGREEMENT_SAMPLE = 20000
-AXES = ("overall", "brief", "coherence", "creativity", "characters")
 
 
 def dashboard_invalidate() -> None:
@@ -102,12 +101,14 @@ def _agreement() -> dict:
     if not story_ids:
         return {}
     rows = list(
-        Review.objects.filter(story_id__in=story_ids).values_list("reviewer_id", "story_id", *AXES)
+        Review.objects.filter(story_id__in=story_ids).values_list(
+            "reviewer_id", "story_id", *Review.SCORE_AXES
+        )
     )
     reviewers = {r: i for i, r in enumerate(sorted({row[0] for row in rows}))}
     units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}
     result = {}
-    for axis_index, axis in enumerate(AXES):
+    for axis_index, axis in enumerate(Review.SCORE_AXES):
         matrix = np.full((len(reviewers), len(units)), np.nan)
         for row in rows:
             matrix[reviewers[row[0]], units[row[1]]] = row[2 + axis_index]

@@ -1,16 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import THEME_NAME_MAX_LENGTH
-from .services import DECISIONS, NOTE_MAX_LENGTH
+from .importing import import_limit_text
+from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet
+from .selectors import STORY_SORTS
+from .services.reviews import COMMENT_MAX_LENGTH
+from .services.themes import DECISIONS, NOTE_MAX_LENGTH
 
-BUCKET_CHOICES = [
-    ("all", "All"),
-    ("pending", "Pending"),
-    ("restricted", "Restricted"),
-    ("approved", "Approved"),
-    ("rejected", "Rejected"),
-]
+BUCKET_CHOICES = [("all", "All"), *((bucket, bucket.title()) for bucket in ThemeQuerySet.BUCKETS)]
 
 
 class ThemeFilterForm(forms.Form):
@@ -52,7 +49,8 @@ class ThemeDecisionForm(forms.Form):
 
 class ThemeImportForm(forms.Form):
     file = forms.FileField(
-        help_text="Plain text, one theme per line, or CSV with a 'theme' column. At most 1 MiB."
+        help_text="Plain text, one theme per line, or CSV with a 'theme' column. "
+        f"At most {import_limit_text()}."
     )
 
 
@@ -68,45 +66,30 @@ SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
 
 
 class ReviewForm(forms.Form):
-    overall = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
-    brief = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
-    coherence = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
-    creativity = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
-    characters = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    reason = forms.ChoiceField(
-        required=False,
-        choices=[("", "—")]
-        + [
-            ("off_topic", "Off-topic"),
-            ("wrong_format", "Wrong format"),
-            ("unsafe", "Unsafe"),
-            ("incoherent", "Incoherent"),
-            ("duplicate", "Duplicate"),
-            ("other", "Other"),
-        ],
-    )
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+    """A review: every score axis (Review.SCORE_AXES), a decision, optional reason and edit."""
+
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    reason = forms.ChoiceField(required=False, choices=[("", "—"), *Review.Reason.choices])
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea)
     edited_text = forms.CharField(required=False, max_length=20000, widget=forms.Textarea)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for axis in Review.SCORE_AXES:
+            self.fields[axis] = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
 
 
 class AdjudicationForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    reason = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class GuidelinesForm(forms.Form):
     text = forms.CharField(max_length=50000, widget=forms.Textarea(attrs={"rows": 16}))
 
 
-STORY_SORTS = {
-    "newest": "-created_at",
-    "oldest": "created_at",
-    "score": "-mean_overall",
-    "score_low": "mean_overall",
-    "words": "-word_count",
-    "reviews": "-review_count",
-}
 CHECK_FILTERS = {
     "paragraphs": "Not two paragraphs",
     "cut_off": "Cut off",
@@ -119,16 +102,7 @@ CHECK_FILTERS = {
 class StoryFilterForm(forms.Form):
     """Every filter and sort comes from a whitelist; anything else is a 400."""
 
-    status = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", "Any status"),
-            ("pending", "Awaiting review"),
-            ("approved", "Approved"),
-            ("rejected", "Rejected"),
-            ("adjudication", "Needs adjudication"),
-        ],
-    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Story.Status.choices])
     theme = forms.IntegerField(required=False, min_value=1)
     model = forms.CharField(required=False, max_length=200)
     job = forms.IntegerField(required=False, min_value=1)
@@ -169,13 +143,7 @@ class StoryFilterForm(forms.Form):
 
 class ExportForm(forms.Form):
     name = forms.SlugField(max_length=100)
-    format = forms.ChoiceField(
-        choices=[
-            ("chat", "Chat messages"),
-            ("prompt-completion", "Prompt / completion"),
-            ("text", "Plain text"),
-        ]
-    )
+    format = forms.ChoiceField(choices=DatasetExport.Format.choices)
     min_score = forms.FloatField(required=False, min_value=1, max_value=5)
     models = forms.MultipleChoiceField(required=False)
     themes = forms.TypedMultipleChoiceField(required=False, coerce=int)

@@ -10,6 +10,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
 from .models import THEME_NAME_MAX_LENGTH
 
 # Anything that looks like a tag, a comment/doctype or a character reference.
@@ -30,6 +33,23 @@ class ThemeFileError(Exception):
     def __init__(self, errors: list[LineError]):
         self.errors = errors
         super().__init__("; ".join(str(e) for e in errors))
+
+
+def import_limit_text() -> str:
+    """The size limit of a theme file, as people read it (``STORYAPP_IMPORT_MAX_BYTES``)."""
+    return f"{settings.STORYAPP_IMPORT_MAX_BYTES / 2**20:g} MiB"
+
+
+def check_import_size(size: int) -> None:
+    """Refuse a theme file over the limit: the one place the limit is enforced (the page, the
+    command and the service all call it, before reading more than they must)."""
+    limit = settings.STORYAPP_IMPORT_MAX_BYTES
+    if size > limit:
+        raise ValidationError(
+            "The file is %(size)s bytes; the limit is %(limit)s bytes (%(text)s).",
+            code="file_too_large",
+            params={"size": size, "limit": limit, "text": import_limit_text()},
+        )
 
 
 def theme_name_problem(name: str) -> tuple[str, str] | None:

@@ -1,8 +1,20 @@
 """Read queries of the curation app."""
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from .models import Theme, ThemeEvent
+from .checks import REPETITIVE_RATIO
+from .models import Guidelines, Review, Story, Theme, ThemeEvent, Topic
+
+STORY_SORTS = {
+    "newest": "-created_at",
+    "oldest": "created_at",
+    "score": "-mean_overall",
+    "score_low": "mean_overall",
+    "words": "-word_count",
+    "reviews": "-review_count",
+}
+TOPIC_FILTERS = ("pending", "flagged", "approved", "rejected", "all")
 
 
 def theme_list(*, q: str = "", bucket: str = "all") -> QuerySet[Theme]:
@@ -18,16 +30,41 @@ def theme_events(*, theme: Theme) -> QuerySet[ThemeEvent]:
     return theme.events.select_related("actor")
 
 
+def approved_themes() -> QuerySet[Theme]:
+    """Approved themes by name, for filters and pickers."""
+    return Theme.objects.filter(status=Theme.Status.APPROVED).order_by("name_key").only("name")
+
+
+# --- topics ---------------------------------------------------------------------------------
+
+
+def topic_list(*, status: str = "pending", theme_id: int | None = None) -> QuerySet[Topic]:
+    """Topics for triage. ``status`` is one of TOPIC_FILTERS ("flagged": pending topics with a
+    similar earlier topic)."""
+    topics = Topic.objects.select_related("theme", "similar_to__theme", "duplicate_of")
+    if theme_id:
+        topics = topics.filter(theme_id=theme_id)
+    if status == "flagged":
+        topics = topics.filter(status=Topic.Status.PENDING, similar_to__isnull=False)
+    elif status != "all":
+        topics = topics.filter(status=status)
+    return topics.order_by("theme__name_key", "pk")
+
+
+def topic_themes() -> QuerySet[Theme]:
+    """Themes that have topics, each with its number of pending topics."""
+    return (
+        Theme.objects.filter(topics__isnull=False)
+        .annotate(pending=Count("topics", filter=Q(topics__status=Topic.Status.PENDING)))
+        .order_by("name_key")
+    )
+
+
 # --- stories and reviews ---------------------------------------------------------------------
 
 
-def story_list(*, filters: dict):
+def story_list(*, filters: dict) -> QuerySet[Story]:
     """Stories for the browser, filtered by whitelisted fields (see StoryFilterForm)."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from .forms import STORY_SORTS
-    from .models import Review, Story
-
     stories = Story.objects.select_related("topic__theme")
     if filters.get("status"):
         stories = stories.filter(status=filters["status"])
@@ -66,8 +103,40 @@ def story_list(*, filters: dict):
     return stories.order_by(order, "-pk" if order.startswith("-") else "pk")
 
 
-REPETITIVE_RATIO = 0.2
-
-
-def story_reviews(*, story):
+def story_reviews(*, story: Story) -> QuerySet[Review]:
     return story.reviews.select_related("reviewer").order_by("created_at", "pk")
+
+
+def review_remaining(*, user) -> int:
+    """Stories still waiting for reviews that this user has not reviewed."""
+    return (
+        Story.objects.filter(
+            status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP
+        )
+        .exclude(reviews__reviewer=user)
+        .count()
+    )
+
+
+def adjudication_queue() -> QuerySet[Story]:
+    """Stories the approval policy could not decide, oldest first."""
+    return (
+        Story.objects.filter(status=Story.Status.ADJUDICATION)
+        .select_related("topic__theme")
+        .order_by("pk")
+    )
+
+
+def guidelines_current() -> Guidelines | None:
+    return Guidelines.objects.order_by("-updated_at").first()
+
+
+def exportable_model_names() -> list[str]:
+    """Models that wrote at least one exportable story, for the export form."""
+    return list(
+        Story.objects.exportable()
+        .exclude(model_name="")
+        .values_list("model_name", flat=True)
+        .distinct()
+        .order_by("model_name")
+    )

@@ -2,10 +2,10 @@
 
 from django_tasks import task
 
-from . import exports
+from .exports.runner import export_run
 
 
 @task(queue_name="default")
 def export_run_task(export_id: int) -> None:
     """Write an export's files. A re-delivered task finds it done and returns."""
-    exports.export_run(export_id=export_id)
+    export_run(export_id=export_id)

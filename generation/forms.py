@@ -1,7 +1,6 @@
 from django import forms
 
 from .models import GenerationJob, ModelProfile, PromptTemplate
-from .services import PROFILE_FIELDS
 
 
 class JobForm(forms.Form):
@@ -36,7 +35,7 @@ class JobForm(forms.Form):
 class ModelProfileForm(forms.ModelForm):
     class Meta:
         model = ModelProfile
-        fields = ["name", *PROFILE_FIELDS]
+        fields = ["name", *ModelProfile.EDITABLE_FIELDS]
         help_texts = {
             "api_key_env": "The NAME of an environment variable on the workers; the key itself "
             "is never stored or shown.",

@@ -16,6 +16,23 @@ class ModelProfile(models.Model):
         TRANSFORMERS = "transformers", "transformers (in-process)"
         OPENAI = "openai", "OpenAI-compatible server"
 
+    # The fields people set (form, register_model, the service); name is the identity.
+    EDITABLE_FIELDS = (
+        "role",
+        "backend",
+        "model",
+        "gguf_file",
+        "base_url",
+        "api_key_env",
+        "max_new_tokens",
+        "temperature",
+        "top_p",
+        "seed",
+        "batch_size",
+        "concurrency",
+        "queue",
+    )
+
     name = models.SlugField(max_length=100, unique=True)
     role = models.CharField(max_length=16, choices=Role.choices)
     backend = models.CharField(max_length=16, choices=Backend.choices)
@@ -61,6 +78,13 @@ class ModelProfile(models.Model):
 
     def get_absolute_url(self):
         return reverse("generation:model_detail", args=[self.name])
+
+    @property
+    def items_per_claim(self) -> int:
+        """How many items one claim takes: a local batch, or the requests a server gets at once."""
+        if self.backend == self.Backend.TRANSFORMERS:
+            return self.batch_size
+        return self.concurrency
 
     def sampling(self) -> dict:
         return {
@@ -140,6 +164,12 @@ class GenerationJob(models.Model):
         CHAT = "chat", "Chat template"
         RAW = "raw", "Raw [INST] text"
 
+    # The prompt template kind each job kind renders.
+    TEMPLATE_KIND = {
+        Kind.TOPICS: PromptTemplate.Kind.TOPICS,
+        Kind.STORIES: PromptTemplate.Kind.STORY,
+    }
+
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.QUEUED)
     model = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="jobs")
@@ -186,6 +216,8 @@ class JobItem(models.Model):
         CLAIMED = "claimed", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    FINISHED = (Status.DONE, Status.FAILED)
 
     job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="items")
     key = models.CharField(max_length=100)

@@ -5,6 +5,7 @@ substituted, in one pass, so braces in a theme name or in a template's prose are
 """
 
 import re
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 
@@ -89,6 +90,11 @@ def render_messages(template, values: dict) -> list[dict]:
         {"role": "system", "content": fill(template.system, values)},
         {"role": "user", "content": fill(template.user, values)},
     ]
+
+
+def default_messages(kind: str, values: dict) -> list[dict]:
+    """The messages the default (version 1) template of ``kind`` renders for ``values``."""
+    return render_messages(SimpleNamespace(**DEFAULTS[kind]), values)
 
 
 def render_raw(template, values: dict) -> str:

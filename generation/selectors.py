@@ -1,8 +1,16 @@
 """Read queries of the generation app."""
 
-from django.db.models import Count, Q, QuerySet, Sum
+from dataclasses import dataclass
+from datetime import timedelta
 
-from .models import GenerationJob, JobItem
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from curation.models import Story, Topic
+
+from .models import GenerationJob, JobItem, PromptTemplate, WorkerHeartbeat
 
 ITEM_STATUSES = [status for status, _ in JobItem.Status.choices]
 
@@ -40,14 +48,14 @@ def job_progress(job: GenerationJob) -> dict:
     """Counts, throughput and ETA for the console (two queries)."""
     counts = job_counts(job)
     total = sum(counts.values())
-    finished = counts["done"] + counts["failed"]
+    finished = counts[JobItem.Status.DONE] + counts[JobItem.Status.FAILED]
     stats = job.items.filter(status=JobItem.Status.DONE).aggregate(
         tokens=Sum("completion_tokens"), outputs=Sum("outputs")
     )
     tokens = stats["tokens"] or 0
     elapsed = None
     if job.started_at:
-        end = job.finished_at or _now()
+        end = job.finished_at or timezone.now()
         elapsed = max((end - job.started_at).total_seconds(), 0.001)
     tokens_per_second = tokens / elapsed if elapsed and tokens else None
     eta_seconds = None
@@ -66,19 +74,64 @@ def job_progress(job: GenerationJob) -> dict:
     }
 
 
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 def job_list() -> QuerySet[GenerationJob]:
     return (
         GenerationJob.objects.select_related("model", "template", "created_by")
         .annotate(
             n_items=Count("items"),
-            n_finished=Count("items", filter=Q(items__status__in=["done", "failed"])),
-            n_failed=Count("items", filter=Q(items__status="failed")),
+            n_finished=Count("items", filter=Q(items__status__in=JobItem.FINISHED)),
+            n_failed=Count("items", filter=Q(items__status=JobItem.Status.FAILED)),
         )
         .order_by("-created_at", "-pk")
     )
+
+
+def job_outputs(job: GenerationJob) -> QuerySet:
+    """The topics or stories a job wrote, in the order they were stored."""
+    if job.kind == GenerationJob.Kind.TOPICS:
+        outputs = Topic.objects.filter(generation_job_id=job.pk).select_related("theme")
+    else:
+        outputs = Story.objects.filter(generation_job_id=job.pk).select_related("topic__theme")
+    return outputs.order_by("pk")
+
+
+def template_current(kind: str) -> PromptTemplate:
+    template = PromptTemplate.objects.filter(kind=kind).order_by("-version").first()
+    if template is None:
+        raise ValidationError(
+            "No %(kind)s prompt template; run manage.py bootstrap.",
+            code="template_missing",
+            params={"kind": kind},
+        )
+    return template
+
+
+@dataclass
+class QueueWarning:
+    queue: str
+    waiting_jobs: int
+
+
+def queues_without_workers(*, now=None) -> list[QueueWarning]:
+    """Queues with waiting or running jobs and no live worker serving them."""
+    now = now or timezone.now()
+    alive_after = now - timedelta(seconds=max(3 * settings.STORYAPP_HEARTBEAT_SECONDS, 30))
+    served: set[str] = set()
+    for queues in WorkerHeartbeat.objects.filter(last_seen__gte=alive_after).values_list(
+        "queues", flat=True
+    ):
+        served.update(queues)
+    if "*" in served:
+        return []
+    waiting = (
+        GenerationJob.objects.filter(
+            Q(status=GenerationJob.Status.QUEUED) | Q(status=GenerationJob.Status.RUNNING)
+        )
+        .values("queue_name")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        QueueWarning(row["queue_name"], row["n"])
+        for row in waiting
+        if row["queue_name"] not in served
+    ]

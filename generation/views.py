@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -8,22 +9,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from curation.models import Story, Topic
 from storyapp.errors import form_errors_text, validation_text
+from storyapp.htmx import render_page
 
-from . import selectors, services
+from . import selectors
 from .forms import JobForm, ModelProfileForm, PromptTemplateForm
 from .models import GenerationJob, ModelProfile, ModelTest, PromptTemplate
-
-# htmx stops polling when a response has this status.
-HTMX_STOP_POLLING = 286
-OUTPUTS_SHOWN = 100
+from .services import jobs, registry
 
 
 @require_GET
 @permission_required("generation.view_generationjob", raise_exception=True)
 def job_list(request):
-    page = Paginator(selectors.job_list(), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.job_list(), settings.STORYAPP_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "generation/job_list.html",
@@ -32,7 +32,7 @@ def job_list(request):
             "jobs": page.object_list,
             "form": JobForm(),
             "can_launch": request.user.has_perm("generation.launch_job"),
-            "unserved": services.queues_without_workers(),
+            "unserved": selectors.queues_without_workers(),
             "has_models": ModelProfile.objects.exists(),
         },
     )
@@ -45,7 +45,7 @@ def job_new(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            job = services.job_create(
+            job = jobs.job_create(
                 kind=data["kind"],
                 model=data["model"],
                 selection=data["selection"],
@@ -70,26 +70,26 @@ def job_detail(request, pk: int):
     job = get_object_or_404(
         GenerationJob.objects.select_related("model", "template", "created_by"), pk=pk
     )
-    progress = selectors.job_progress(job)
-    if job.kind == GenerationJob.Kind.TOPICS:
-        outputs = Topic.objects.filter(generation_job_id=job.pk).select_related("theme")
-    else:
-        outputs = Story.objects.filter(generation_job_id=job.pk).select_related("topic")
-    context = {
-        "job": job,
-        "progress": progress,
-        "errors": selectors.job_errors(job),
-        "outputs": outputs.order_by("pk")[:OUTPUTS_SHOWN],
-        "outputs_shown": OUTPUTS_SHOWN,
-        "can_launch": request.user.has_perm("generation.launch_job"),
-        "unserved": [w for w in services.queues_without_workers() if w.queue == job.queue_name],
-    }
-    if request.htmx and not request.htmx.boosted:
-        response = render(request, "generation/job_detail.html#job-progress", context)
-        if job.is_finished:
-            response.status_code = HTMX_STOP_POLLING
-        return response
-    return render(request, "generation/job_detail.html", context)
+    # The page polls two fragments: progress (small, every 2 s) and one page of outputs.
+    partial = "job-outputs" if request.htmx and request.htmx.target == "job-outputs" else None
+    page = Paginator(selectors.job_outputs(job), settings.STORYAPP_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"job": job, "page_obj": page, "outputs": page.object_list}
+    if partial is None:
+        context.update(
+            progress=selectors.job_progress(job),
+            errors=selectors.job_errors(job),
+            can_launch=request.user.has_perm("generation.launch_job"),
+            unserved=[w for w in selectors.queues_without_workers() if w.queue == job.queue_name],
+        )
+    return render_page(
+        request,
+        "generation/job_detail.html",
+        context,
+        partial=partial or "job-progress",
+        finished=job.is_finished,
+    )
 
 
 @require_POST
@@ -99,7 +99,7 @@ def job_cancel(request, pk: int):
     if job.is_finished:
         messages.info(request, "The job had already finished.")
     else:
-        services.job_cancel(job=job)
+        jobs.job_cancel(job=job)
         messages.success(request, "Cancelled: no new items will start.")
     return HttpResponseRedirect(job.get_absolute_url())
 
@@ -109,7 +109,7 @@ def job_cancel(request, pk: int):
 def job_retry(request, pk: int):
     job = get_object_or_404(GenerationJob, pk=pk)
     try:
-        n = services.job_retry_failed(job=job)
+        n = jobs.job_retry_failed(job=job)
     except ValidationError as error:
         messages.error(request, validation_text(error))
     else:
@@ -141,12 +141,13 @@ def model_detail(request, name: str):
         "tests": tests,
         "can_edit": request.user.has_perm("generation.change_modelprofile"),
     }
-    if request.htmx and not request.htmx.boosted:
-        response = render(request, "generation/model_detail.html#model-tests", context)
-        if not any(test.status == ModelTest.Status.QUEUED for test in tests):
-            response.status_code = HTMX_STOP_POLLING
-        return response
-    return render(request, "generation/model_detail.html", context)
+    return render_page(
+        request,
+        "generation/model_detail.html",
+        context,
+        partial="model-tests",
+        finished=not any(test.status == ModelTest.Status.QUEUED for test in tests),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,9 +158,9 @@ def model_edit(request, name: str | None = None):
     if profile is not None:
         form.fields["name"].disabled = True
     if request.method == "POST" and form.is_valid():
-        fields = {key: form.cleaned_data[key] for key in form.Meta.fields if key != "name"}
+        fields = {key: form.cleaned_data[key] for key in ModelProfile.EDITABLE_FIELDS}
         try:
-            profile, created = services.model_register(
+            profile, created = registry.model_register(
                 name=profile.name if profile else form.cleaned_data["name"], **fields
             )
         except ValidationError as error:
@@ -180,7 +181,7 @@ def model_edit(request, name: str | None = None):
 @permission_required("generation.test_modelprofile", raise_exception=True)
 def model_test(request, name: str):
     profile = get_object_or_404(ModelProfile, name=name)
-    services.model_test_start(profile=profile)
+    registry.model_test_start(profile=profile)
     messages.info(request, f"Test queued on {profile.queue}; the result appears below.")
     return HttpResponseRedirect(profile.get_absolute_url())
 
@@ -195,7 +196,7 @@ def prompt_list(request):
             return render(request, "403.html", status=403)
         if form.is_valid():
             try:
-                template = services.template_create_version(
+                template = registry.template_create_version(
                     **{k: form.cleaned_data[k] for k in ("kind", "system", "user", "raw", "note")},
                     actor=request.user,
                 )

@@ -1,6 +1,7 @@
 """One way to turn validation errors into the text shown to people (messages, 400 pages)."""
 
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 
 
 def form_errors_text(form, *, with_fields: bool = False) -> str:
@@ -12,3 +13,8 @@ def form_errors_text(form, *, with_fields: bool = False) -> str:
 
 def validation_text(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def bad_request(request, message: str):
+    """The 400 page with a sentence saying what was wrong with the request."""
+    return render(request, "400.html", {"message": message}, status=400)

@@ -104,7 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "curation.context_processors.roles",
+                "storyapp.context_processors.nav",
             ],
             "builtins": [
                 "django_htmx.templatetags.django_htmx",

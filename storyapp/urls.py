@@ -1,12 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from curation import review_views
+from curation.views.dashboard import dashboard
 
 from . import views
 
 urlpatterns = [
-    path("", review_views.dashboard, name="home"),
+    path("", dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from curation.services import roles_sync
+from curation.services.team import roles_sync
 
 CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct-horse-battery-staple"

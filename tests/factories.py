@@ -1,7 +1,8 @@
 import factory
 
-from curation.models import Story, Theme, Topic, text_key, theme_name_key
-from curation.policy import restriction_reason
+from curation.models import Story, Theme, Topic
+from curation.restrictions import restriction_reason
+from curation.text import text_key
 
 
 class ThemeFactory(factory.django.DjangoModelFactory):
@@ -9,7 +10,7 @@ class ThemeFactory(factory.django.DjangoModelFactory):
         model = Theme
 
     name = factory.Sequence(lambda n: f"Theme number {n}")
-    name_key = factory.LazyAttribute(lambda theme: theme_name_key(theme.name))
+    name_key = factory.LazyAttribute(lambda theme: text_key(theme.name))
     restricted_reason = factory.LazyAttribute(lambda theme: restriction_reason(theme.name))
 
 

@@ -1,8 +1,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from generation import services
 from generation.models import GenerationJob
+from generation.services.engine import job_work
 from tests.browser.test_theme_curation import sign_in
 from tests.factories import ThemeFactory
 
@@ -24,7 +24,7 @@ def test_editor_launches_a_topic_job_and_watches_it_finish(
 
     # A worker picks the job up; the page polls and shows the outcome without a reload.
     job = GenerationJob.objects.get()
-    services.job_work(job_id=job.pk)
+    job_work(job_id=job.pk)
     expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=15_000)
     expect(page.locator("#count-done")).to_have_text("2")
     expect(page.locator("td.topic-text", has_text="A tale of Courage number 1")).to_be_visible()

@@ -107,8 +107,8 @@ def test_bootstrap_demo_uses_the_configured_password(settings):
 
 @pytest.mark.django_db
 def test_make_review_data_makes_the_asked_numbers_with_policy_statuses():
+    from curation.approval import Policy
     from curation.models import Review, Story
-    from curation.reviews import Policy
 
     out, _ = run("make_review_data", "--stories", "100", "--reviews", "250", "--reviewers", "5")
     assert "Made 100 stories (10 unreviewed, 10 with one review, 80 with three)" in out

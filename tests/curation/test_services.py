@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 
 from curation.importing import ThemeFileError
 from curation.models import Theme, ThemeEvent
-from curation.services import catalog_load, theme_decide, theme_import, user_set_roles
+from curation.services.team import user_set_roles
+from curation.services.themes import catalog_load, theme_decide, theme_import
 from tests.factories import ThemeFactory
 
 

@@ -293,7 +293,7 @@ def test_import_page_refuses_a_large_upload(editor_client):
     upload = SimpleUploadedFile("t.txt", b"a" * (1024 * 1024 + 10))
     response = editor_client.post(reverse("curation:theme_import"), {"file": upload})
     assert response.status_code == 400
-    assert b"the limit is 1 MiB" in response.content
+    assert b"the limit is 1048576 bytes (1 MiB)" in response.content
     assert Theme.objects.count() == 0
 
 

@@ -98,7 +98,7 @@ def scripted(monkeypatch):
     backend = ScriptedBackend(
         lambda r: topics_reply(r) if "summary" in user_text(r) else story_reply(r)
     )
-    monkeypatch.setattr("generation.services.backend_for", lambda profile: backend)
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: backend)
     return backend
 
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from curation.models import Story, Topic
-from generation.backends import bundled_gguf_path
-from generation.services import bundled_models_register, model_register
+from generation.bundled import bundled_gguf_path
+from generation.services.registry import bundled_models_register, model_register
 from tests.conftest import require
 from tests.factories import ThemeFactory
 

@@ -4,10 +4,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from curation.models import Story, Topic, text_key
-from generation import services
+from curation.models import Story, Topic
+from curation.text import text_key
+from generation import tasks
 from generation.backends import GenerationResult
 from generation.models import GenerationJob, JobItem
+from generation.services import claims, engine, jobs
 from tests.factories import ThemeFactory
 
 
@@ -25,10 +27,10 @@ def test_topic_job_writes_parsed_topics_with_provenance(
 ):
     themes = [approved_theme("Courage"), approved_theme("Exile")]
     with django_capture_on_commit_callbacks() as callbacks:
-        job = services.job_create(kind="topics", model=teacher, selection=[t.pk for t in themes])
+        job = jobs.job_create(kind="topics", model=teacher, selection=[t.pk for t in themes])
     assert len(callbacks) == 1  # enqueued after commit, not before
 
-    services.job_work(job_id=job.pk)
+    engine.job_work(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == "succeeded" and job.started_at and job.finished_at
@@ -52,8 +54,8 @@ def test_topic_job_writes_parsed_topics_with_provenance(
 def test_duplicate_topics_within_a_theme_are_stored_once(teacher, scripted):
     theme = approved_theme("Courage")
     make_topic(theme, "A TALE OF COURAGE NUMBER 3 IN THE CITY")
-    job = services.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
+    engine.job_work(job_id=job.pk)
     assert Topic.objects.filter(theme=theme).count() == 7  # 6 new + the existing one
     assert job.items.get().outputs == 6
 
@@ -62,8 +64,8 @@ def test_duplicate_topics_within_a_theme_are_stored_once(teacher, scripted):
 def test_short_reply_marks_the_item_short(teacher, scripted):
     scripted.reply = lambda request: "1. Only one topic came back here"
     theme = approved_theme("Courage")
-    job = services.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
+    engine.job_work(job_id=job.pk)
     item = job.items.get()
     assert item.status == "done" and item.short and item.outputs == 1
 
@@ -73,12 +75,12 @@ def test_ineligible_ids_are_refused_and_listed(teacher):
     ok = approved_theme("Courage")
     pending = ThemeFactory(name="Pending one")
     with pytest.raises(ValidationError) as excinfo:
-        services.job_create(kind="topics", model=teacher, selection=[ok.pk, pending.pk])
+        jobs.job_create(kind="topics", model=teacher, selection=[ok.pk, pending.pk])
     assert excinfo.value.code == "theme_not_approved"
     assert str(pending.pk) in excinfo.value.messages[0]
     rejected = make_topic(ok, "A rejected topic about courage", status="rejected")
     with pytest.raises(ValidationError) as excinfo:
-        services.job_create(kind="stories", model=teacher, selection=[rejected.pk])
+        jobs.job_create(kind="stories", model=teacher, selection=[rejected.pk])
     assert excinfo.value.code == "topic_rejected"
     assert GenerationJob.objects.count() == 0
 
@@ -88,9 +90,9 @@ def test_story_job_makes_one_story_per_sample(teacher, scripted):
     theme = approved_theme("Courage")
     topics = [make_topic(theme, f"A brave topic number {n}") for n in range(3)]
     make_topic(theme, "A rejected topic", status="rejected")
-    job = services.job_create(kind="stories", model=teacher, per_input=2, enqueue=False)
+    job = jobs.job_create(kind="stories", model=teacher, per_input=2, enqueue=False)
     assert job.items.count() == 6
-    services.job_work(job_id=job.pk)
+    engine.job_work(job_id=job.pk)
     assert Story.objects.count() == 6
     story = Story.objects.filter(topic=topics[0]).order_by("sample_index").first()
     assert story.text.startswith("Once, A brave topic number 0 began.")
@@ -106,8 +108,8 @@ def test_failed_requests_fail_their_items_with_the_error_and_the_job_finishes(te
 
     scripted.reply = reply
     themes = [approved_theme("Courage"), approved_theme("Exile")]
-    job = services.job_create(kind="topics", model=teacher, per_input=2, enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, per_input=2, enqueue=False)
+    engine.job_work(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "finished_with_errors"
     failed = job.items.get(theme_id=themes[1].pk)
@@ -120,30 +122,30 @@ def test_retry_failed_requeues_only_failed_items(
 ):
     scripted.reply = lambda request: GenerationResult(error="down")
     approved_theme("Courage")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "failed"
 
     scripted.reply = lambda request: "1. A tale of courage in the city"
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.job_retry_failed(job=job) == 1
+        assert jobs.job_retry_failed(job=job) == 1
     assert len(callbacks) == 1
-    services.job_work(job_id=job.pk)
+    engine.job_work(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded"
     with pytest.raises(ValidationError) as excinfo:
-        services.job_retry_failed(job=job)
+        jobs.job_retry_failed(job=job)
     assert excinfo.value.code == "nothing_to_retry"
 
 
 @pytest.mark.django_db
 def test_a_redelivered_task_does_nothing_twice(teacher, scripted):
     approved_theme("Courage")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
     calls = len(scripted.calls)
-    services.job_work(job_id=job.pk)
+    engine.job_work(job_id=job.pk)
     assert len(scripted.calls) == calls
     assert Topic.objects.count() == 7
 
@@ -152,9 +154,9 @@ def test_a_redelivered_task_does_nothing_twice(teacher, scripted):
 def test_two_workers_claim_disjoint_items_and_a_stale_write_is_dropped(teacher, scripted):
     for n in range(6):
         approved_theme(f"Theme {n}")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
-    token_a, items_a = services.items_claim(job_id=job.pk, worker_id="a", limit=4)
-    token_b, items_b = services.items_claim(job_id=job.pk, worker_id="b", limit=4)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    token_a, items_a = claims.items_claim(job_id=job.pk, worker_id="a", limit=4)
+    token_b, items_b = claims.items_claim(job_id=job.pk, worker_id="b", limit=4)
     assert len(items_a) == 4 and len(items_b) == 2
     assert not {i.pk for i in items_a} & {i.pk for i in items_b}
 
@@ -162,31 +164,32 @@ def test_two_workers_claim_disjoint_items_and_a_stale_write_is_dropped(teacher, 
     JobItem.objects.filter(claim_token=token_b).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
-    assert services.items_sweep() == [job.pk]
-    token_c, items_c = services.items_claim(job_id=job.pk, worker_id="c", limit=4)
+    assert tasks.sweep() == [job.pk]
+    token_c, items_c = claims.items_claim(job_id=job.pk, worker_id="c", limit=4)
     assert {i.pk for i in items_c} == {i.pk for i in items_b}
 
     for token, items in ((token_a, items_a), (token_c, items_c), (token_b, items_b)):
-        results = scripted.generate(services.requests_for(job, items))
-        services.items_complete(job=job, token=token, items=items, results=results)
+        requests = engine.requests_for(job, items)
+        results = scripted.generate(requests)
+        engine.items_complete(job=job, token=token, items=items, requests=requests, results=results)
 
     assert Topic.objects.count() == 6 * 7
     assert set(JobItem.objects.values_list("status", flat=True)) == {"done"}
     assert JobItem.objects.filter(claimed_by="b").count() == 0
-    assert services.job_refresh_status(job_id=job.pk).status == "succeeded"
+    assert claims.job_refresh_status(job_id=job.pk).status == "succeeded"
 
 
 @pytest.mark.django_db
 def test_sweeper_fails_an_item_after_too_many_dead_workers(teacher, settings):
     settings.STORYAPP_MAX_ATTEMPTS = 2
     approved_theme("Courage")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
     for _ in range(2):
-        token, _ = services.items_claim(job_id=job.pk, worker_id="x", limit=1)
+        token, _ = claims.items_claim(job_id=job.pk, worker_id="x", limit=1)
         JobItem.objects.filter(claim_token=token).update(
             heartbeat_at=timezone.now() - timedelta(hours=1)
         )
-        services.items_sweep()
+        claims.items_sweep()
     item = job.items.get()
     assert item.status == "failed" and "stopped responding 2 times" in item.error
     job.refresh_from_db()
@@ -197,9 +200,9 @@ def test_sweeper_fails_an_item_after_too_many_dead_workers(teacher, settings):
 def test_cancel_stops_new_claims(teacher, scripted):
     for n in range(3):
         approved_theme(f"Theme {n}")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
-    services.job_cancel(job=job)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    jobs.job_cancel(job=job)
+    engine.job_work(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "cancelled" and scripted.calls == []
     assert job.items.filter(status="pending").count() == 3
@@ -208,8 +211,8 @@ def test_cancel_stops_new_claims(teacher, scripted):
 @pytest.mark.django_db
 def test_raw_mode_sends_the_seed_literal_prompt(teacher, scripted):
     approved_theme("Abuse of power")
-    job = services.job_create(kind="topics", model=teacher, prompt_mode="raw", enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=teacher, prompt_mode="raw", enqueue=False)
+    engine.job_work(job_id=job.pk)
     [request] = scripted.calls[0]
     assert request.messages is None
     assert request.prompt.strip().startswith("[INST]:<<SYS>>You are a chatbot")

@@ -88,19 +88,19 @@ def test_a_job_on_a_misbehaving_server_finishes_with_readable_item_errors(
     server, settings, model, error
 ):
     from curation.models import Theme
-    from generation import services
+    from generation.services import engine, jobs, registry
     from tests.factories import ThemeFactory
 
     settings.STORYAPP_HTTP_MAX_RETRIES = 0
     settings.STORYAPP_HTTP_TIMEOUT = 0.5
-    profile, _ = services.model_register(
+    profile, _ = registry.model_register(
         name="faulty", role="teacher", backend="openai", model=model, base_url=server.url
     )
     ThemeFactory(name="Courage", status=Theme.Status.APPROVED)
     ThemeFactory(name="Exile", status=Theme.Status.APPROVED)
-    job = services.job_create(kind="topics", model=profile, enqueue=False)
+    job = jobs.job_create(kind="topics", model=profile, enqueue=False)
 
-    services.job_work(job_id=job.pk)  # must not raise
+    engine.job_work(job_id=job.pk)  # must not raise
 
     job.refresh_from_db()
     assert job.status == "failed" and job.finished_at is not None

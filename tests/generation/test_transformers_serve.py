@@ -3,14 +3,10 @@
 import pytest
 
 from curation.models import Topic
-from generation import services
-from generation.backends import (
-    GenerationRequest,
-    OpenAIBackend,
-    bundled_gguf_path,
-    ensure_bundled_model,
-)
+from generation.backends import GenerationRequest, OpenAIBackend
+from generation.bundled import bundled_gguf_path, ensure_bundled_model
 from generation.devserver import serve_command, transformers_serve
+from generation.services import engine, jobs, registry
 from tests.conftest import require
 from tests.factories import ThemeFactory
 
@@ -47,7 +43,7 @@ def test_openai_backend_against_transformers_serve(server):
 @pytest.mark.django_db
 def test_a_topic_job_through_the_server(server):
     url, model = server
-    profile, _ = services.model_register(
+    profile, _ = registry.model_register(
         name="served",
         role="teacher",
         backend="openai",
@@ -58,8 +54,8 @@ def test_a_topic_job_through_the_server(server):
         temperature=0.0,
     )
     themes = [ThemeFactory(name=n, status="approved") for n in ("Redemption", "Courage")]
-    job = services.job_create(kind="topics", model=profile, enqueue=False)
-    services.job_work(job_id=job.pk)
+    job = jobs.job_create(kind="topics", model=profile, enqueue=False)
+    engine.job_work(job_id=job.pk)
     job.refresh_from_db()
     assert job.status in ("succeeded", "finished_with_errors")
     assert job.items.filter(status="done").exists()

@@ -2,9 +2,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from curation.models import Story, Topic, text_key
-from generation import services
+from curation.models import Story, Topic
+from curation.text import text_key
+from generation import selectors
 from generation.models import GenerationJob, ModelProfile, ModelTest, WorkerHeartbeat
+from generation.services import engine, jobs, registry, workers
 from tests.factories import ThemeFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -79,10 +81,10 @@ def test_launch_with_ineligible_ids_explains_and_creates_nothing(editor_client, 
 @pytest.mark.django_db
 def test_progress_polling_stops_with_286_when_the_job_ends(editor_client, teacher, scripted):
     ThemeFactory(name="Courage", status="approved")
-    job = services.job_create(kind="topics", model=teacher, enqueue=False)
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
     running = editor_client.get(job.get_absolute_url(), **HX)
     assert running.status_code == 200 and b'hx-trigger="every 2s"' in running.content
-    services.job_work(job_id=job.pk)
+    engine.job_work(job_id=job.pk)
     finished = editor_client.get(job.get_absolute_url(), **HX)
     assert finished.status_code == 286
     assert b'id="count-done">1<' in finished.content
@@ -92,11 +94,11 @@ def test_progress_polling_stops_with_286_when_the_job_ends(editor_client, teache
 @pytest.mark.django_db
 def test_generated_markup_renders_as_text_in_the_console(editor_client, teacher):
     theme = ThemeFactory(name="Courage", status="approved")
-    topics_job = services.job_create(kind="topics", model=teacher, enqueue=False)
+    topics_job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
     topic = Topic.objects.create(
         theme=theme, text=XSS, text_key=text_key(XSS), generation_job_id=topics_job.pk
     )
-    stories_job = services.job_create(kind="stories", model=teacher, enqueue=False)
+    stories_job = jobs.job_create(kind="stories", model=teacher, enqueue=False)
     Story.objects.create(topic=topic, text=XSS + "\n\n" + XSS, generation_job_id=stories_job.pk)
     for job in (topics_job, stories_job):
         body = editor_client.get(job.get_absolute_url()).content.decode()
@@ -108,12 +110,12 @@ def test_generated_markup_renders_as_text_in_the_console(editor_client, teacher)
 @pytest.mark.django_db
 def test_console_warns_when_no_worker_serves_the_queue(editor_client, teacher):
     ThemeFactory(name="Courage", status="approved")
-    services.job_create(kind="topics", model=teacher, enqueue=False)
+    jobs.job_create(kind="topics", model=teacher, enqueue=False)
     assert (
         b"No worker is serving queue <strong>teacher</strong>"
         in editor_client.get("/jobs/").content
     )
-    services.worker_beat(worker_id="w1", backend="db", queues=["teacher", "student"])
+    workers.worker_beat(worker_id="w1", backend="db", queues=["teacher", "student"])
     assert b"No worker is serving" not in editor_client.get("/jobs/").content
     WorkerHeartbeat.objects.update(last_seen=timezone.now() - timezone.timedelta(minutes=10))
     assert b"No worker is serving" in editor_client.get("/jobs/").content
@@ -150,7 +152,7 @@ def test_model_test_action_queues_a_task_and_shows_the_outcome(
         admin_client.post(f"/models/{teacher.name}/test/")
     test = ModelTest.objects.get()
     assert len(callbacks) == 1 and test.status == "queued"
-    services.model_test_run(test_id=test.pk)
+    engine.model_test_run(test_id=test.pk)
     response = admin_client.get(teacher.get_absolute_url(), **HX)
     assert response.status_code == 286
     assert b"Succeeded" in response.content
@@ -164,13 +166,13 @@ def test_admin_adds_a_prompt_version_and_bad_placeholders_are_refused(admin_clie
     assert b"know only {topic}" in response.content
     response = admin_client.post("/prompts/", {**base, "user": "About {topic}"})
     assert response.status_code == 302
-    assert services.template_current("story").version == 2
+    assert selectors.template_current("story").version == 2
 
 
 @pytest.mark.django_db
 def test_api_keys_are_never_shown(admin_client, monkeypatch):
     monkeypatch.setenv("SRV_KEY", "sk-very-secret-value")
-    services.model_register(
+    registry.model_register(
         name="srv",
         role="teacher",
         backend="openai",

@@ -22,14 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 N_THEMES = 12
 SETUP = """
 from curation.models import Theme
-from generation import services
+from generation.services import jobs, registry
 for n in range({n}):
     Theme.objects.create(
         name=f"Crash theme {{n}}", name_key=f"crash theme {{n}}", status="approved"
     )
-profile, _ = services.model_register(name="slow", role="teacher", backend="openai", model="slow",
+profile, _ = registry.model_register(name="slow", role="teacher", backend="openai", model="slow",
     base_url="{url}", concurrency=2, max_new_tokens=64, temperature=0.0)
-job = services.job_create(kind="topics", model=profile)
+job = jobs.job_create(kind="topics", model=profile)
 print("JOB", job.pk)
 """
 

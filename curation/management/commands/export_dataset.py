@@ -4,7 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from curation.exports import export_create, export_folder, export_run
+from curation.exports.layout import export_folder
+from curation.exports.runner import export_run
+from curation.exports.services import export_create
+from curation.models import DatasetExport
 
 EXIT_BAD_INPUT = 2
 
@@ -19,7 +22,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--format", default="chat", dest="fmt", choices=["chat", "prompt-completion", "text"]
+            "--format",
+            default=DatasetExport.Format.CHAT,
+            dest="fmt",
+            choices=DatasetExport.Format.values,
         )
         parser.add_argument("--out", help="copy the release into this folder as well")
         parser.add_argument("--name", help="release name (default: export-<timestamp>)")

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.importing import ThemeFileError
-from curation.services import theme_import
+from curation.importing import ThemeFileError, check_import_size, import_limit_text
+from curation.services.themes import theme_import
 
 EXIT_REFUSED = 2
 
@@ -17,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="path to a .txt or .csv file, UTF-8, at most 1 MiB")
+        parser.add_argument(
+            "file", help=f"path to a .txt or .csv file, UTF-8, at most {import_limit_text()}"
+        )
 
     def handle(self, *args, file, **options):
         try:
@@ -26,16 +28,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot read {file}: {exc.strerror}", returncode=EXIT_REFUSED
             ) from None
-        limit = settings.STORYAPP_IMPORT_MAX_BYTES
-        if size > limit:
-            raise CommandError(
-                f"{file} is {size} bytes; the limit is {limit} bytes (1 MiB). "
-                "Nothing was imported.",
-                returncode=EXIT_REFUSED,
-            )
-        with open(file, "rb") as handle:
-            content = handle.read(limit + 1)
         try:
+            check_import_size(size)
+            with open(file, "rb") as handle:
+                content = handle.read(settings.STORYAPP_IMPORT_MAX_BYTES + 1)
             report = theme_import(content=content, filename=os.path.basename(file), actor=None)
         except ThemeFileError as error:
             for line_error in error.errors:
@@ -45,7 +41,9 @@ class Command(BaseCommand):
                 returncode=EXIT_REFUSED,
             ) from None
         except ValidationError as error:
-            raise CommandError(" ".join(error.messages), returncode=EXIT_REFUSED) from None
+            raise CommandError(
+                f"{file}: {' '.join(error.messages)} Nothing was imported.", returncode=EXIT_REFUSED
+            ) from None
 
         self.stdout.write(
             f"Imported {len(report.created)} theme(s), {len(report.restricted)} held as restricted."

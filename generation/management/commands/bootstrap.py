@@ -7,8 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from curation.services import catalog_load, guidelines_ensure, roles_sync
-from generation.services import bundled_models_register
+from curation.services.guidelines import guidelines_ensure
+from curation.services.team import roles_sync
+from curation.services.themes import catalog_load
+from generation.services.registry import bundled_models_register
 
 DEMO_USERS = (("editor", "Editor"), ("reviewer", "Reviewer"), ("admin", "Admin"))
 

@@ -4,9 +4,10 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from generation import services
+from generation import tasks
 from generation.models import GenerationJob, ModelProfile
 from generation.selectors import job_status_dict
+from generation.services import engine, jobs
 
 EXIT_FAILED_ITEMS = 1
 EXIT_BAD_INPUT = 2
@@ -65,25 +66,25 @@ class Command(BaseCommand):
             job_kind = GenerationJob.Kind.STORIES
             selection = _selection(options["topics"], ("not-rejected", "approved"))
         try:
-            job = services.job_create(
+            job = jobs.job_create(
                 kind=job_kind,
                 model=profile,
                 selection=selection,
                 per_input=per_input,
-                prompt_mode="raw" if raw else "chat",
+                prompt_mode=GenerationJob.PromptMode.RAW if raw else GenerationJob.PromptMode.CHAT,
                 enqueue=not inline,
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=EXIT_BAD_INPUT) from None
         self.stdout.write(f"job {job.pk}")
         if inline:
-            services.job_work(job_id=job.pk)
+            engine.job_work(job_id=job.pk)
         elif wait:
             while True:
                 job.refresh_from_db()
                 if job.is_finished:
                     break
-                services.items_sweep()
+                tasks.sweep()
                 time.sleep(poll)
         else:
             return

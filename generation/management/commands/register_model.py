@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.services import PROFILE_FIELDS, model_register
+from generation.models import ModelProfile
+from generation.services.registry import model_register
 
 
 class Command(BaseCommand):
@@ -9,8 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name")
-        parser.add_argument("--role", choices=["teacher", "student"])
-        parser.add_argument("--backend", choices=["transformers", "openai"])
+        parser.add_argument("--role", choices=ModelProfile.Role.values)
+        parser.add_argument("--backend", choices=ModelProfile.Backend.values)
         parser.add_argument("--model", help="local folder (transformers) or model name (openai)")
         parser.add_argument("--gguf-file", help="GGUF file name inside the --model folder")
         parser.add_argument("--base-url")
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue")
 
     def handle(self, *args, name, **options):
-        fields = {key: options[key] for key in PROFILE_FIELDS}
+        fields = {key: options[key] for key in ModelProfile.EDITABLE_FIELDS}
         try:
             profile, created = model_register(name=name, **fields)
         except ValidationError as error:

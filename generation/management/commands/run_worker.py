@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from generation import services
+from generation import tasks
+from generation.services.workers import worker_beat, worker_identity
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown queue(s): {', '.join(sorted(unknown))}", returncode=2)
         backend = settings.TASKS_BACKEND
-        worker_id = f"{services.worker_identity()}:{uuid.uuid4().hex[:6]}"
+        worker_id = f"{worker_identity()}:{uuid.uuid4().hex[:6]}"
         stop = threading.Event()
         beat = threading.Thread(
             target=self._beat, args=(stop, worker_id, backend, names), daemon=True
@@ -45,8 +46,8 @@ class Command(BaseCommand):
         try:
             while True:
                 try:
-                    services.worker_beat(worker_id=worker_id, backend=backend, queues=queues)
-                    services.items_sweep()
+                    worker_beat(worker_id=worker_id, backend=backend, queues=queues)
+                    tasks.sweep()
                 except Exception:
                     logger.exception("worker heartbeat failed")
                 if stop.wait(settings.STORYAPP_HEARTBEAT_SECONDS):

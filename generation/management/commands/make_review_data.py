@@ -7,17 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from curation.approval import Policy
 from curation.checks import story_checks
-from curation.models import Review, Story, Theme, Topic, text_key, theme_name_key
-from curation.reviews import Policy
-from curation.services import roles_sync
+from curation.models import Review, Story, Theme, Topic
+from curation.services.team import roles_sync
+from curation.text import text_key
+from generation import prompts
 
 BATCH = 5000
-SYSTEM = (
-    "You are a chatbot tasked with creating stories for users.\n\nYour stories must be short, "
-    "they CANNOT be long, which means your stories must have only TWO paragraphs of small "
-    "size.\nEnsure each story has a clear conclusion and well-defined characters!"
-)
 WORDS = (
     "dragon forest crystal fairy lantern river storm village clock mirror ocean queen thief "
     "garden wolf bridge tower letter secret winter summer voice shadow map key door"
@@ -61,7 +58,7 @@ class Command(BaseCommand):
             themes = [
                 Theme(
                     name=f"Bench theme {n}",
-                    name_key=theme_name_key(f"Bench theme {n}"),
+                    name_key=text_key(f"Bench theme {n}"),
                     status="approved",
                 )
                 for n in range(200)
@@ -96,14 +93,9 @@ class Command(BaseCommand):
                             model_name="bench-model",
                             # Provenance as generation stores it (chat prompt, sampling).
                             template_version="stories v1 (chat)",
-                            prompt_messages=[
-                                {"role": "system", "content": SYSTEM},
-                                {
-                                    "role": "user",
-                                    "content": "Invent a completely new story about "
-                                    f'"{topic.text}".',
-                                },
-                            ],
+                            prompt_messages=prompts.default_messages(
+                                "story", {"topic": topic.text}
+                            ),
                             sampling={
                                 "max_new_tokens": 512,
                                 "temperature": 0.7,

@@ -1,4 +1,4 @@
-def roles(request):
+def nav(request):
     """Navigation flags for the signed-in user (permission checks are cached per request)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -1,20 +1,19 @@
-"""Write operations of the curation app. Each is atomic: it writes everything or nothing."""
+"""The theme catalog: decisions (with the audit log), file imports and the built-in catalog.
+Each write is atomic: it writes everything or nothing."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .catalog import THEMES
-from .dashboard import dashboard_invalidate
-from .importing import parse_theme_file
-from .models import Theme, ThemeEvent, theme_name_key
-from .policy import restriction_reason
-from .roles import ROLES
+from ..catalog import THEMES
+from ..dashboard import dashboard_invalidate
+from ..importing import check_import_size, parse_theme_file
+from ..models import Theme, ThemeEvent
+from ..restrictions import restriction_reason
+from ..text import text_key
 
 NOTE_MAX_LENGTH = 1000
 
@@ -119,12 +118,12 @@ class ImportReport:
 
 def _themes_create(names: Sequence[tuple[int, str]], *, source: str, actor) -> ImportReport:
     report = ImportReport()
-    keys = {theme_name_key(name) for _, name in names}
+    keys = {text_key(name) for _, name in names}
     existing = dict(Theme.objects.filter(name_key__in=keys).values_list("name_key", "name"))
     seen: dict[str, str] = {}
     now = timezone.now()
     for number, name in names:
-        key = theme_name_key(name)
+        key = text_key(name)
         if key in existing or key in seen:
             report.duplicates.append((number, name, existing.get(key) or seen[key]))
             continue
@@ -161,13 +160,7 @@ def theme_import(*, content: bytes, filename: str, actor) -> ImportReport:
     file that is too large. Duplicates of existing themes, or of earlier lines, are skipped and
     reported, not errors.
     """
-    limit = settings.STORYAPP_IMPORT_MAX_BYTES
-    if len(content) > limit:
-        raise ValidationError(
-            "The file is %(size)s bytes; the limit is %(limit)s bytes (1 MiB).",
-            code="file_too_large",
-            params={"size": len(content), "limit": limit},
-        )
+    check_import_size(len(content))
     names = parse_theme_file(content, filename)
     if not names:
         raise ValidationError("The file holds no themes.", code="file_empty")
@@ -186,66 +179,3 @@ def theme_import(*, content: bytes, filename: str, actor) -> ImportReport:
 def catalog_load() -> ImportReport:
     """Add the built-in catalog themes that are missing. Idempotent."""
     return _themes_create(list(enumerate(THEMES, start=1)), source=Theme.Source.CATALOG, actor=None)
-
-
-@transaction.atomic
-def roles_sync() -> list[Group]:
-    """Create the role groups and set exactly their permissions. Idempotent."""
-    from django.contrib.auth.models import Permission
-
-    groups = []
-    for role in ROLES:
-        group, _ = Group.objects.get_or_create(name=role.name)
-        perms = []
-        for dotted in role.permissions:
-            app_label, codename = dotted.split(".", 1)
-            perms.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        for app_label in role.all_permissions_of_apps:
-            perms.extend(Permission.objects.filter(content_type__app_label=app_label))
-        group.permissions.set(perms)
-        groups.append(group)
-    return groups
-
-
-@transaction.atomic
-def user_set_roles(*, user, role_names: Iterable[str], actor) -> None:
-    """Replace a user's role groups. An admin cannot remove their own Admin role."""
-    known = {role.name for role in ROLES}
-    wanted = set(role_names)
-    unknown = wanted - known
-    if unknown:
-        raise ValidationError(
-            "Unknown role: %(roles)s.", code="role_unknown", params={"roles": ", ".join(unknown)}
-        )
-    if user.pk == actor.pk and "Admin" not in wanted and user.groups.filter(name="Admin").exists():
-        raise ValidationError(
-            "You cannot remove your own Admin role; ask another admin.", code="role_self_demote"
-        )
-    user.groups.remove(*Group.objects.filter(name__in=known - wanted))
-    user.groups.add(*Group.objects.filter(name__in=wanted))
-
-
-DEFAULT_GUIDELINES = """Read the topic first, then the story.
-
-Score overall quality from 1 (unusable) to 5 (a model answer), then the rubric:
-- Follows the brief: exactly two short paragraphs, a clear conclusion.
-- Coherence: events follow from each other; no contradictions or loops.
-- Creativity: a fresh take on the topic, not a stock plot.
-- Characters and conclusion: named or distinct characters, and an ending that resolves.
-
-Reject stories that are off-topic, unsafe, incoherent, cut off, or near-copies of another
-story, and pick the reason. Approve only what you would want a small model to learn from.
-Edit sparingly: fix a slip, do not rewrite; the original is kept either way."""
-
-
-@transaction.atomic
-def guidelines_ensure() -> bool:
-    """Write the default reviewing guidelines when there are none. Idempotent."""
-    from .models import Guidelines
-
-    if Guidelines.objects.exists():
-        return False
-    Guidelines.objects.create(text=DEFAULT_GUIDELINES)
-    return True

@@ -1,8 +1,8 @@
-"""The review workflow: the queue, reservations, reviews, the approval policy, adjudication,
-topic triage and near-duplicate flags. Writes are atomic; a story's status is recomputed in the
-same transaction as each review, with the story row locked, so it is never stale."""
+"""The review workflow: the queue and its reservations, reviews, and admins' decisions.
 
-from dataclasses import dataclass
+A story's status is recomputed in the same transaction as each review, with the story row
+locked, so it is never stale."""
+
 from datetime import timedelta
 from statistics import fmean
 
@@ -11,45 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from rapidfuzz import fuzz, process
 
-from .checks import story_checks
-from .dashboard import dashboard_invalidate
-from .models import Adjudication, Review, Story, Topic
+from ..approval import Policy
+from ..dashboard import dashboard_invalidate
+from ..models import Adjudication, Review, Story
 
-SCORE_FIELDS = ("overall", "brief", "coherence", "creativity", "characters")
 COMMENT_MAX_LENGTH = 2000
-
-
-@dataclass(frozen=True)
-class Policy:
-    overlap: int
-    approve_mean: float
-
-    @classmethod
-    def current(cls) -> "Policy":
-        return cls(settings.STORYAPP_REVIEW_OVERLAP, settings.STORYAPP_APPROVE_MEAN)
-
-    def status_for(self, reviews: list[tuple[str, int]]) -> str:
-        """Status from (decision, overall) pairs: the one place the policy is written down."""
-        rejects = sum(1 for decision, _ in reviews if decision == Review.Decision.REJECT)
-        if rejects * 2 > self.overlap:
-            return Story.Status.REJECTED
-        if len(reviews) < self.overlap:
-            return Story.Status.PENDING
-        if rejects == 0 and fmean(overall for _, overall in reviews) >= self.approve_mean:
-            return Story.Status.APPROVED
-        return Story.Status.ADJUDICATION
-
-    def describe(self) -> str:
-        return (
-            f"{self.overlap} reviews per story. Approved with {self.overlap} or more reviews, "
-            f"no reject and a mean overall score of at least {self.approve_mean:g}; rejected "
-            f"when a majority of {self.overlap} reject; otherwise an admin adjudicates."
-        )
-
-
-# --- queue and reservations ----------------------------------------------------------------
 
 
 def _reservable(user, now):
@@ -115,7 +82,7 @@ def story_release(*, story_id: int, user) -> None:
 
 def _validate_review(data: dict) -> None:
     errors = []
-    for name in SCORE_FIELDS:
+    for name in Review.SCORE_AXES:
         value = data.get(name)
         if not isinstance(value, int) or not 1 <= value <= 5:
             errors.append(
@@ -177,7 +144,7 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
             review = Review.objects.create(
                 story=story,
                 reviewer=reviewer,
-                **{name: data[name] for name in SCORE_FIELDS},
+                **{name: data[name] for name in Review.SCORE_AXES},
                 decision=data["decision"],
                 reason=data.get("reason", "") or "",
                 comment=comment,
@@ -231,67 +198,3 @@ def story_adjudicate(*, story_id: int, admin, decision: str, reason: str) -> Sto
     story.save(update_fields=["status", "reserved_by", "reserved_until"])
     transaction.on_commit(dashboard_invalidate)
     return story
-
-
-# --- topic triage ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def topic_decide(*, topic_id: int, decision: str, actor, duplicate_of: int | None = None) -> Topic:
-    targets = {
-        "approve": Topic.Status.APPROVED,
-        "reject": Topic.Status.REJECTED,
-        "duplicate": Topic.Status.REJECTED,
-        "reset": Topic.Status.PENDING,
-    }
-    if decision not in targets:
-        raise ValidationError("Unknown decision.", code="decision_invalid")
-    topic = Topic.objects.select_for_update().get(pk=topic_id)
-    topic.duplicate_of = None
-    if decision == "duplicate":
-        original = duplicate_of or topic.similar_to_id
-        if not original or original == topic.pk or not Topic.objects.filter(pk=original).exists():
-            raise ValidationError(
-                "Name the topic this one duplicates.", code="duplicate_of_missing"
-            )
-        topic.duplicate_of_id = original
-    topic.status = targets[decision]
-    topic.decided_by = actor
-    topic.decided_at = timezone.now()
-    topic.save(update_fields=["status", "duplicate_of", "decided_by", "decided_at"])
-    transaction.on_commit(dashboard_invalidate)
-    return topic
-
-
-def topics_flag_similar(topics: list[Topic]) -> None:
-    """Pre-flag each topic with the most similar earlier topic (any theme), if close enough."""
-    threshold = settings.STORYAPP_TOPIC_SIMILARITY
-    existing = dict(
-        Topic.objects.exclude(pk__in=[t.pk for t in topics if t.pk]).values_list("pk", "text")
-    )
-    for topic in topics:
-        if existing:
-            match = process.extractOne(
-                topic.text, existing, scorer=fuzz.token_set_ratio, score_cutoff=threshold
-            )
-            if match:
-                _, score, pk = match
-                topic.similar_to_id, topic.similarity = pk, round(score, 1)
-        if topic.pk:
-            existing[topic.pk] = topic.text
-
-
-def story_check_fields(*, text: str, finish_reason: str, theme_id: int) -> dict:
-    """All check fields for a new story, including the near-duplicate search in its theme."""
-    fields = story_checks(text, finish_reason)
-    others = dict(Story.objects.filter(topic__theme_id=theme_id).values_list("pk", "text")[:5000])
-    if others:
-        match = process.extractOne(
-            text,
-            others,
-            scorer=fuzz.token_set_ratio,
-            score_cutoff=settings.STORYAPP_STORY_SIMILARITY,
-        )
-        if match:
-            fields["near_duplicate_of_id"] = match[2]
-    return fields

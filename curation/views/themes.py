@@ -1,10 +1,10 @@
+"""The theme catalog: list (search, buckets, bulk decisions), theme page, import."""
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,19 +12,14 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from storyapp.errors import form_errors_text, validation_text
+from storyapp.errors import bad_request, form_errors_text, validation_text
+from storyapp.htmx import render_page
 
-from . import selectors, services
-from .forms import (
-    BUCKET_CHOICES,
-    ThemeDecisionForm,
-    ThemeFilterForm,
-    ThemeImportForm,
-    UserRolesForm,
-)
-from .importing import ThemeFileError
-from .models import Theme
-from .roles import ROLES
+from .. import selectors
+from ..forms import BUCKET_CHOICES, ThemeDecisionForm, ThemeFilterForm, ThemeImportForm
+from ..importing import ThemeFileError, check_import_size, import_limit_text
+from ..models import Theme
+from ..services import themes as services
 
 
 def _theme_panel_context(request, *, q: str, status: str, page) -> dict:
@@ -52,22 +47,14 @@ def _theme_panel_context(request, *, q: str, status: str, page) -> dict:
 def theme_list(request):
     form = ThemeFilterForm(request.GET)
     if not form.is_valid():
-        return render(
-            request,
-            "400.html",
-            {"message": f"Invalid filter: {form_errors_text(form)}"},
-            status=400,
-        )
+        return bad_request(request, f"Invalid filter: {form_errors_text(form)}")
     context = _theme_panel_context(
         request,
         q=form.cleaned_data["q"],
         status=form.cleaned_data["status"],
         page=request.GET.get("page"),
     )
-    template = "curation/theme_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#theme-panel"
-    return render(request, template, context)
+    return render_page(request, "curation/theme_list.html", context, partial="theme-panel")
 
 
 @require_GET
@@ -78,20 +65,13 @@ def theme_detail(request, pk: int):
     return _render_theme_detail(request, theme)
 
 
-def _render_theme_detail(request, theme: Theme, status: int = 200):
-    template = "curation/theme_detail.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#theme-detail"
-    return render(
-        request,
-        template,
-        {
-            "theme": theme,
-            "events": selectors.theme_events(theme=theme),
-            "can_decide": request.user.has_perm("curation.decide_theme"),
-        },
-        status=status,
-    )
+def _render_theme_detail(request, theme: Theme):
+    context = {
+        "theme": theme,
+        "events": selectors.theme_events(theme=theme),
+        "can_decide": request.user.has_perm("curation.decide_theme"),
+    }
+    return render_page(request, "curation/theme_detail.html", context, partial="theme-detail")
 
 
 @require_POST
@@ -159,13 +139,7 @@ def theme_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            # Check the size the upload handler measured before reading anything.
-            if upload.size > settings.STORYAPP_IMPORT_MAX_BYTES:
-                raise ValidationError(
-                    "The file is %(size)s bytes; the limit is 1 MiB.",
-                    code="file_too_large",
-                    params={"size": upload.size},
-                )
+            check_import_size(upload.size)  # the size the upload handler measured
             report = services.theme_import(
                 content=upload.read(), filename=upload.name, actor=request.user
             )
@@ -177,41 +151,11 @@ def theme_import(request):
     return render(
         request,
         "curation/theme_import.html",
-        {"form": form, "report": report, "line_errors": line_errors},
+        {
+            "form": form,
+            "report": report,
+            "line_errors": line_errors,
+            "import_limit": import_limit_text(),
+        },
         status=status,
     )
-
-
-@require_GET
-@permission_required("auth.change_user", raise_exception=True)
-def team(request):
-    User = get_user_model()
-    users = User.objects.order_by("username").prefetch_related(
-        Prefetch("groups", to_attr="role_groups")
-    )
-    return render(
-        request,
-        "curation/team.html",
-        {"users": users, "roles": ROLES, "role_names": [role.name for role in ROLES]},
-    )
-
-
-@require_POST
-@permission_required("auth.change_user", raise_exception=True)
-def team_set_roles(request, user_id: int):
-    User = get_user_model()
-    user = get_object_or_404(User, pk=user_id)
-    form = UserRolesForm(request.POST, role_names=[role.name for role in ROLES])
-    if form.is_valid():
-        try:
-            services.user_set_roles(
-                user=user, role_names=form.cleaned_data["roles"], actor=request.user
-            )
-        except ValidationError as error:
-            messages.error(request, validation_text(error))
-        else:
-            roles = ", ".join(form.cleaned_data["roles"]) or "no role"
-            messages.success(request, f"{user.username} now has: {roles}.")
-    else:
-        messages.error(request, form_errors_text(form))
-    return HttpResponseRedirect(reverse("curation:team"))

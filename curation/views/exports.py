@@ -11,30 +11,25 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
+from storyapp.htmx import render_page
 
-from . import exports
-from .forms import ExportForm
-from .models import DatasetExport, Story, Theme
+from .. import selectors
+from ..exports.download import export_file_path, export_zip_stream
+from ..exports.services import export_create, export_diff
+from ..forms import ExportForm
+from ..models import DatasetExport, Story
 
 PERMISSION = "curation.download_export"
 
 
 def _form(data=None):
-    names = (
-        Story.objects.exportable()
-        .exclude(model_name="")
-        .values_list("model_name", flat=True)
-        .distinct()
-        .order_by("model_name")
-    )
-    themes = Theme.objects.filter(status="approved").order_by("name_key").only("name")
     return ExportForm(
         data,
-        model_names=list(names),
-        themes=themes,
+        model_names=selectors.exportable_model_names(),
+        themes=selectors.approved_themes(),
         initial={
             "name": f"release-{timezone.now():%Y%m%d-%H%M}",
-            "format": "chat",
+            "format": DatasetExport.Format.CHAT,
             "val_fraction": 0.1,
             "seed": 42,
         },
@@ -48,7 +43,7 @@ def export_list(request):
     previous = None
     for release in releases:
         if release.status == DatasetExport.Status.DONE:
-            release.diff = exports.export_diff(release, previous)
+            release.diff = export_diff(release, previous)
             previous = release
     releases.reverse()
     return render(
@@ -65,7 +60,7 @@ def export_new(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            export = exports.export_create(
+            export = export_create(
                 name=data["name"],
                 fmt=data["format"],
                 min_score=data["min_score"],
@@ -93,7 +88,7 @@ def export_detail(request, name: str):
     export = get_object_or_404(DatasetExport.objects.select_related("created_by"), name=name)
     card = ""
     if export.status == DatasetExport.Status.DONE:
-        path = exports.export_file_path(export, "README.md")
+        path = export_file_path(export, "README.md")
         card = path.read_text(encoding="utf-8") if path else ""
     context = {
         "export": export,
@@ -101,19 +96,20 @@ def export_detail(request, name: str):
         "card": card,
         "percent": round(100 * export.progress / export.total) if export.total else 0,
     }
-    if request.htmx and not request.htmx.boosted:
-        response = render(request, "curation/export_detail.html#export-status", context)
-        if export.status in (DatasetExport.Status.DONE, DatasetExport.Status.FAILED):
-            response.status_code = 286
-        return response
-    return render(request, "curation/export_detail.html", context)
+    return render_page(
+        request,
+        "curation/export_detail.html",
+        context,
+        partial="export-status",
+        finished=export.status in DatasetExport.FINISHED,
+    )
 
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
 def export_file(request, name: str, filename: str):
     export = get_object_or_404(DatasetExport, name=name, status=DatasetExport.Status.DONE)
-    path = exports.export_file_path(export, filename)
+    path = export_file_path(export, filename)
     if path is None:
         raise Http404("No such file in this release.")
     download_name = f"{export.name}-{filename.replace('/', '-')}"
@@ -124,8 +120,6 @@ def export_file(request, name: str, filename: str):
 @permission_required(PERMISSION, raise_exception=True)
 def export_zip(request, name: str):
     export = get_object_or_404(DatasetExport, name=name, status=DatasetExport.Status.DONE)
-    response = StreamingHttpResponse(
-        exports.export_zip_stream(export), content_type="application/zip"
-    )
+    response = StreamingHttpResponse(export_zip_stream(export), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.name}.zip"'
     return response

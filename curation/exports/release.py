@@ -1,0 +1,101 @@
+"""The files of a release: the splits (JSONL, Parquet, ``hf/``), the card and the manifest."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from ..models import DatasetExport, Review, Story, Theme
+from .card import card_render
+from .layout import HF_FILES, SPLITS, sha256_of, split_of
+from .rows import export_rows
+from .writers import SplitWriter, write_hf_metadata
+
+
+def release_write(export: DatasetExport, folder: Path) -> dict:
+    """Write every file of the release into ``folder``; return the manifest."""
+    writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
+    ids = {"train": [], "validation": []}
+    per_theme: Counter = Counter()
+    models, templates, samplings = set(), set(), set()
+    split_cache: dict[int, str] = {}
+    done = 0
+    try:
+        for pk, topic_id, theme, model, template, sampling, line in export_rows(export):
+            split = split_cache.get(topic_id)
+            if split is None:
+                split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
+            writers[split].add(line)
+            ids[split].append(pk)
+            per_theme[theme] += 1
+            models.add(model)
+            templates.add(template)
+            samplings.add(sampling)
+            done += 1
+            if done % 20000 == 0:
+                DatasetExport.objects.filter(pk=export.pk).update(progress=done)
+    finally:
+        digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
+    if done == 0:
+        raise ValueError("no approved story matches these filters any more")
+    models.discard("")
+    templates.discard("")
+    theme_names = dict(Theme.objects.filter(pk__in=per_theme).values_list("pk", "name"))
+    samplings = {s for s in samplings if s and s not in ("{}", "null")}
+    manifest = {
+        "name": export.name,
+        "format": export.format,
+        "filters": {
+            "min_score": export.min_score,
+            "models": export.models_filter,
+            "themes": export.themes_filter,
+            "use_edits": export.use_edits,
+        },
+        "seed": export.seed,
+        "val_fraction": export.val_fraction,
+        "counts": {"train": len(ids["train"]), "validation": len(ids["validation"])},
+        "story_ids": ids,
+        "models": sorted(models),
+        "template_versions": sorted(templates),
+        "sampling": sorted(
+            (json.loads(s) for s in samplings), key=lambda d: json.dumps(d, sort_keys=True)
+        )[:20],
+        "per_theme": sorted(
+            ((theme_names[pk], n) for pk, n in per_theme.items()), key=lambda i: (-i[1], i[0])
+        ),
+        "review": _review_stats(),
+        "app_version": settings.STORYAPP_VERSION,
+        "created_by": export.created_by.username if export.created_by else None,
+        "created_at": export.created_at.isoformat(),
+    }
+    (folder / "README.md").write_text(card_render(export, manifest), encoding="utf-8")
+    write_hf_metadata(folder, digests)
+    manifest["files"] = {
+        **digests,
+        **{
+            name: sha256_of(folder / name)
+            for name in ("train.parquet", "validation.parquet", *HF_FILES)
+        },
+        "README.md": sha256_of(folder / "README.md"),
+    }
+    # Compact, and through json.dumps: it holds every story id, and the C encoder only runs
+    # without indent and in one shot (json.dump encodes piecewise in Python).
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
+    return manifest
+
+
+def _review_stats() -> dict:
+    counts = Story.objects.aggregate(
+        reviewed=Count("pk", filter=~Q(status=Story.Status.PENDING)),
+        approved=Count("pk", filter=Q(status=Story.Status.APPROVED)),
+        rejected=Count("pk", filter=Q(status=Story.Status.REJECTED)),
+        adjudication=Count("pk", filter=Q(status=Story.Status.ADJUDICATION)),
+    )
+    decided = counts["approved"] + counts["rejected"]
+    counts["acceptance_rate"] = round(counts["approved"] / decided, 4) if decided else None
+    counts["rejection_rate"] = round(counts["rejected"] / decided, 4) if decided else None
+    counts["reviews"] = Review.objects.count()
+    return counts

@@ -1,0 +1,21 @@
+"""The curation app's models, one module per area; import them from here."""
+
+from .exports import DatasetExport
+from .reviews import Adjudication, Guidelines, Review
+from .texts import Provenance, Story, StoryQuerySet, Topic
+from .themes import THEME_NAME_MAX_LENGTH, Theme, ThemeEvent, ThemeQuerySet
+
+__all__ = [
+    "THEME_NAME_MAX_LENGTH",
+    "Adjudication",
+    "DatasetExport",
+    "Guidelines",
+    "Provenance",
+    "Review",
+    "Story",
+    "StoryQuerySet",
+    "Theme",
+    "ThemeEvent",
+    "ThemeQuerySet",
+    "Topic",
+]

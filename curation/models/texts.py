@@ -1,0 +1,156 @@
+"""Generated texts: topics (from a theme) and stories (from a topic), with their provenance."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ..checks import REPETITIVE_RATIO, split_paragraphs
+from .themes import Theme
+
+
+class Provenance(models.Model):
+    """How a generated text was made. Plain values, not foreign keys: curation does not depend
+    on generation, and a record of provenance must not change when a profile is edited."""
+
+    generation_job_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    model_snapshot = models.JSONField(default=dict, blank=True)
+    template_version = models.CharField(max_length=64, blank=True)
+    prompt = models.TextField(blank=True)
+    # The chat messages (system, user) that were sent, before any chat template.
+    prompt_messages = models.JSONField(default=list, blank=True)
+    sampling = models.JSONField(default=dict, blank=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Topic(Provenance):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="topics")
+    text = models.CharField(max_length=500)
+    text_key = models.CharField(max_length=2000, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Pre-flag: the most similar earlier topic (any theme) above the similarity threshold.
+    similar_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    similarity = models.FloatField(null=True, blank=True)
+    # Set when a reviewer rejects it as a duplicate of another topic.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["theme_id", "pk"]
+        constraints = [
+            # Exact and case-insensitive duplicates within a theme are stored once.
+            models.UniqueConstraint(fields=["theme", "text_key"], name="topic_theme_text_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="topic_status_valid",
+            ),
+        ]
+        indexes = [
+            # Topic lists per job (job console) and eligibility filters by status.
+            models.Index(fields=["status", "theme"], name="topic_status_theme_idx"),
+        ]
+        permissions = [("triage_topic", "Can approve or reject topics")]
+
+    def __str__(self):
+        return self.text
+
+
+class StoryQuerySet(models.QuerySet):
+    def exportable(self):
+        """Approved stories whose topic is not rejected and whose theme is approved."""
+        return self.filter(
+            status=Story.Status.APPROVED, topic__theme__status=Theme.Status.APPROVED
+        ).exclude(topic__status=Topic.Status.REJECTED)
+
+
+class Story(Provenance):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ADJUDICATION = "adjudication", "Needs adjudication"
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="stories")
+    text = models.TextField()
+    sample_index = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Kept in step with the reviews, in the same transaction as each review.
+    review_count = models.PositiveIntegerField(default=0)
+    mean_overall = models.FloatField(null=True, blank=True)
+    # One reviewer at a time may hold a story, until reserved_until.
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    # Automatic checks (curation.checks), computed when the story is stored.
+    paragraph_count = models.PositiveSmallIntegerField(default=0)
+    word_count = models.PositiveIntegerField(default=0)
+    cut_off = models.BooleanField(default=False)
+    repeated_ngram_ratio = models.FloatField(default=0.0)
+    not_english = models.BooleanField(default=False)
+    near_duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # A re-delivered task cannot write the same sample of a job twice.
+            models.UniqueConstraint(
+                fields=["generation_job_id", "topic", "sample_index"],
+                name="story_job_topic_sample_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected", "adjudication"]),
+                name="story_status_valid",
+            ),
+        ]
+        indexes = [
+            # Story lists by status, newest first.
+            models.Index(fields=["status", "-created_at"], name="story_status_created_idx"),
+            # The review queue: pending stories with the fewest reviews first.
+            models.Index(fields=["status", "review_count", "id"], name="story_queue_idx"),
+            # The story browser's default order (newest first), also for deep pages.
+            models.Index(fields=["created_at", "id"], name="story_created_idx"),
+        ]
+        permissions = [
+            ("rate_story", "Can review and rate stories"),
+            ("adjudicate_story", "Can decide stories that need adjudication"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+    def get_absolute_url(self):
+        return reverse("curation:story_detail", args=[self.pk])
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return split_paragraphs(self.text)
+
+    @property
+    def is_repetitive(self) -> bool:
+        return self.repeated_ngram_ratio >= REPETITIVE_RATIO

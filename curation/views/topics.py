@@ -1,0 +1,69 @@
+"""Topic triage: approve, reject, mark as a duplicate, undo; per theme, keyboard-friendly."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from storyapp.errors import bad_request, validation_text
+from storyapp.htmx import render_page
+
+from .. import selectors
+from ..models import Topic
+from ..services.topics import topic_decide as topic_decide_service
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("curation.view_topic", raise_exception=True)
+def topic_triage(request):
+    return _topic_panel(request, request.GET)
+
+
+def _topic_panel(request, params):
+    status = params.get("status") or "pending"
+    if status not in selectors.TOPIC_FILTERS:
+        return bad_request(request, f"Unknown status {status!r}.")
+    theme_id = params.get("theme") or ""
+    if theme_id and not theme_id.isdigit():
+        return bad_request(request, "Invalid theme.")
+    topics = selectors.topic_list(status=status, theme_id=int(theme_id) if theme_id else None)
+    page = Paginator(topics, settings.STORYAPP_PAGE_SIZE).get_page(params.get("page"))
+    context = {
+        "page_obj": page,
+        "topics": page.object_list,
+        "themes": selectors.topic_themes(),
+        "status": status,
+        "theme_id": theme_id,
+        "filter_query": urlencode({"status": status, "theme": theme_id}),
+        "can_triage": request.user.has_perm("curation.triage_topic"),
+    }
+    return render_page(request, "curation/topic_triage.html", context, partial="topic-panel")
+
+
+@require_POST
+@permission_required("curation.triage_topic", raise_exception=True)
+def topic_decide(request, pk: int):
+    decision = request.POST.get("decision", "")
+    duplicate_of = request.POST.get("duplicate_of") or None
+    try:
+        topic_decide_service(
+            topic_id=pk,
+            decision=decision,
+            actor=request.user,
+            duplicate_of=int(duplicate_of) if duplicate_of and duplicate_of.isdigit() else None,
+        )
+    except Topic.DoesNotExist:
+        messages.error(request, "No such topic.")
+    except ValidationError as error:
+        messages.error(request, validation_text(error))
+    params = {key: request.POST.get(key, "") for key in ("status", "theme", "page")}
+    if request.htmx:
+        return _topic_panel(request, params)
+    return HttpResponseRedirect(reverse("curation:topic_triage") + "?" + urlencode(params))

@@ -1,0 +1,206 @@
+"""The generation loop: claim items, build their requests, call the model outside any
+transaction, and hand the outputs to curation with their provenance. Also model tests."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation.models import Theme, Topic
+from curation.services.stories import story_add_generated
+from curation.services.topics import topics_add_generated
+
+from .. import prompts
+from ..backends import GenerationRequest, GenerationResult, backend_for
+from ..models import GenerationJob, JobItem, ModelTest
+from ..parsing import parse_topics
+from .claims import claim_heartbeat, items_claim, job_refresh_status
+from .workers import worker_identity
+
+TEST_MESSAGES = [{"role": "user", "content": "Write one sentence about a lighthouse."}]
+
+
+def _sampling(job: GenerationJob, item: JobItem) -> dict:
+    snap = job.model_snapshot
+    seed = snap.get("seed")
+    if seed is not None:
+        seed = seed + item.sample_index
+    return {
+        "max_new_tokens": snap["max_new_tokens"],
+        "temperature": snap["temperature"],
+        "top_p": snap["top_p"],
+        "seed": seed,
+    }
+
+
+def _request_for(job: GenerationJob, item: JobItem, names: dict[int, str]) -> GenerationRequest:
+    if job.kind == GenerationJob.Kind.TOPICS:
+        values = {"theme": names[item.theme_id], "n_topics": job.per_input}
+    else:
+        values = {"topic": names[item.topic_id]}
+    sampling = _sampling(job, item)
+    if job.prompt_mode == GenerationJob.PromptMode.RAW:
+        return GenerationRequest(prompt=prompts.render_raw(job.template, values), **sampling)
+    return GenerationRequest(messages=prompts.render_messages(job.template, values), **sampling)
+
+
+def requests_for(job: GenerationJob, items: list[JobItem]) -> list[GenerationRequest]:
+    if job.kind == GenerationJob.Kind.TOPICS:
+        names = dict(
+            Theme.objects.filter(pk__in=[i.theme_id for i in items]).values_list("pk", "name")
+        )
+    else:
+        names = dict(
+            Topic.objects.filter(pk__in=[i.topic_id for i in items]).values_list("pk", "text")
+        )
+    return [_request_for(job, item, names) for item in items]
+
+
+def _provenance(job: GenerationJob, item: JobItem, request, result: GenerationResult) -> dict:
+    """Everything that made an output, as curation's Provenance fields. The messages are the
+    ones sent (a raw prompt is stored as one user message), so curation never needs to know
+    the default prompts."""
+    return {
+        "generation_job_id": job.pk,
+        "model_name": job.model_snapshot.get("name", ""),
+        "model_snapshot": job.model_snapshot,
+        "template_version": f"{job.template.label} ({job.prompt_mode})",
+        "prompt": result.prompt_text,
+        "prompt_messages": request.messages or [{"role": "user", "content": request.prompt or ""}],
+        "sampling": _sampling(job, item),
+        "finish_reason": result.finish_reason[:32],
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "latency_ms": result.latency_ms,
+    }
+
+
+def _write_topics(job, item, provenance, result) -> tuple[int, bool, str]:
+    parsed = parse_topics(result.text, finish_reason=result.finish_reason, limit=job.per_input)
+    stored = topics_add_generated(
+        theme_id=item.theme_id, texts=parsed.topics, provenance=provenance
+    )
+    short = len(parsed.topics) < job.per_input
+    note = "" if parsed.topics else "no topics found in the reply"
+    return stored, short, note
+
+
+def _write_story(job, item, provenance, result) -> tuple[int, bool, str]:
+    if not result.text.strip():
+        return 0, False, "the model returned an empty story"
+    stored = story_add_generated(
+        topic_id=item.topic_id,
+        theme_id=item.theme_id,
+        sample_index=item.sample_index,
+        text=result.text,
+        provenance=provenance,
+    )
+    return stored, False, ""
+
+
+ITEM_RESULT_FIELDS = [
+    "raw_output",
+    "prompt",
+    "finish_reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_ms",
+    "finished_at",
+    "status",
+    "error",
+    "outputs",
+    "short",
+]
+
+
+def items_complete(
+    *,
+    job: GenerationJob,
+    token: str,
+    items: list[JobItem],
+    requests: list[GenerationRequest],
+    results: list[GenerationResult],
+) -> int:
+    """Write outputs and item statuses in one transaction, for items this claim still owns.
+
+    Returns how many items were written. An item whose claim was swept and taken by another
+    worker is skipped: its outputs will come from that worker.
+    """
+    now = timezone.now()
+    written = []
+    with transaction.atomic():
+        owned = set(
+            JobItem.objects.select_for_update()
+            .filter(claim_token=token, status=JobItem.Status.CLAIMED)
+            .values_list("pk", flat=True)
+        )
+        for item, request, result in zip(items, requests, results, strict=True):
+            if item.pk not in owned:
+                continue
+            item.raw_output = result.text
+            item.prompt = result.prompt_text
+            item.finish_reason = result.finish_reason[:32]
+            item.prompt_tokens = result.prompt_tokens
+            item.completion_tokens = result.completion_tokens
+            item.latency_ms = result.latency_ms
+            item.finished_at = now
+            if result.error:
+                item.status, item.error = JobItem.Status.FAILED, result.error
+            else:
+                writer = _write_topics if job.kind == GenerationJob.Kind.TOPICS else _write_story
+                provenance = _provenance(job, item, request, result)
+                item.outputs, item.short, note = writer(job, item, provenance, result)
+                item.status = JobItem.Status.DONE if not note else JobItem.Status.FAILED
+                item.error = note
+            written.append(item)
+        JobItem.objects.bulk_update(written, ITEM_RESULT_FIELDS)
+    return len(written)
+
+
+def job_work(*, job_id: int, worker_id: str | None = None) -> int:
+    """Process a job's items until none is left to claim; return how many this call wrote.
+
+    Idempotent and safe to run in several workers at once: it returns early when the job is
+    finished, cancelled, or has no pending item.
+    """
+    worker_id = worker_id or worker_identity()
+    job = GenerationJob.objects.select_related("model", "template").filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return 0
+    backend = backend_for(job.model)
+    written = 0
+    while True:
+        token, items = items_claim(
+            job_id=job.pk, worker_id=worker_id, limit=job.model.items_per_claim
+        )
+        if not items:
+            break
+        requests = requests_for(job, items)
+        with claim_heartbeat(token):
+            results = backend.generate(requests)
+        written += items_complete(
+            job=job, token=token, items=items, requests=requests, results=results
+        )
+    job_refresh_status(job_id=job.pk)
+    return written
+
+
+def model_test_run(*, test_id: int) -> None:
+    """Run one short generation for a queued ModelTest and store its outcome on it."""
+    test = ModelTest.objects.select_related("profile").filter(pk=test_id).first()
+    if test is None or test.status != ModelTest.Status.QUEUED:
+        return
+    profile = test.profile
+    request = GenerationRequest(
+        messages=TEST_MESSAGES,
+        max_new_tokens=min(32, profile.max_new_tokens),
+        temperature=profile.temperature,
+        top_p=profile.top_p,
+        seed=profile.seed,
+    )
+    [result] = backend_for(profile).generate([request])
+    test.status = ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED
+    test.output = result.text
+    test.error = result.error
+    test.latency_ms = result.latency_ms
+    test.completion_tokens = result.completion_tokens
+    test.finished_at = timezone.now()
+    test.save()

@@ -1,0 +1,145 @@
+"""The model registry (profiles and the bundled default) and prompt template versions."""
+
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .. import prompts, tasks
+from ..backends import validate_base_url
+from ..bundled import ensure_bundled_model
+from ..models import ModelProfile, ModelTest, PromptTemplate
+
+
+def _profile_validate(profile: ModelProfile) -> None:
+    errors = []
+    if profile.role not in ModelProfile.Role.values:
+        errors.append(ValidationError("Role must be teacher or student.", code="role_invalid"))
+    if profile.backend not in ModelProfile.Backend.values:
+        errors.append(
+            ValidationError("Backend must be transformers or openai.", code="backend_invalid")
+        )
+    if not profile.model.strip():
+        errors.append(ValidationError("A model (folder or name) is required.", code="model_empty"))
+    if profile.backend == ModelProfile.Backend.OPENAI:
+        if not profile.base_url:
+            errors.append(
+                ValidationError("An openai profile needs a base URL.", code="base_url_missing")
+            )
+        else:
+            try:
+                validate_base_url(profile.base_url)
+            except ValidationError as error:
+                errors.append(error)
+    if profile.api_key_env and not profile.api_key_env.replace("_", "").isalnum():
+        errors.append(
+            ValidationError(
+                "The API key setting is the NAME of an environment variable (letters, digits, _).",
+                code="api_key_env_invalid",
+            )
+        )
+    if profile.queue not in settings.TASK_QUEUES:
+        errors.append(
+            ValidationError(
+                "Queue %(queue)s is not configured; known queues: %(queues)s (STORYAPP_QUEUES).",
+                code="queue_unknown",
+                params={"queue": profile.queue, "queues": ", ".join(settings.TASK_QUEUES)},
+            )
+        )
+    if not 0 <= profile.temperature <= 5:
+        errors.append(ValidationError("Temperature must be 0-5.", code="temperature_range"))
+    if not 0 < profile.top_p <= 1:
+        errors.append(ValidationError("top-p must be in (0, 1].", code="top_p_range"))
+    for name in ("max_new_tokens", "batch_size", "concurrency"):
+        if getattr(profile, name) < 1:
+            errors.append(ValidationError(f"{name} must be at least 1.", code=f"{name}_range"))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def model_register(*, name: str, **fields) -> tuple[ModelProfile, bool]:
+    """Create the profile NAME, or update the fields given (None means: leave as is)."""
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValidationError(
+            "A model name uses letters, digits, - and _ only.", code="model_name_invalid"
+        )
+    unknown = set(fields) - set(ModelProfile.EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    profile = ModelProfile.objects.select_for_update().filter(name=name).first()
+    created = profile is None
+    if created:
+        role = fields.get("role") or ""
+        profile = ModelProfile(name=name, queue=role)
+    for key, value in fields.items():
+        if value is not None:
+            setattr(profile, key, value)
+    if created and not fields.get("queue"):
+        profile.queue = profile.role
+    _profile_validate(profile)
+    profile.updated_at = timezone.now()
+    profile.save()
+    return profile, created
+
+
+@transaction.atomic
+def model_test_start(*, profile: ModelProfile) -> ModelTest:
+    """Queue a short test generation on the profile's queue (its workers hold the model)."""
+    test = ModelTest.objects.create(profile=profile)
+    task = tasks.model_test_run.using(queue_name=profile.queue)
+    transaction.on_commit(partial(task.enqueue, test_id=test.pk))
+    return test
+
+
+def bundled_models_register() -> list[ModelProfile]:
+    """Convert the bundled SmolLM2-135M-Instruct once and register it as the default teacher
+    and student (one folder, loaded once per worker). Keeps edits made to existing profiles."""
+    folder = str(ensure_bundled_model())
+    profiles = []
+    for name, role in (("bundled-teacher", "teacher"), ("bundled-student", "student")):
+        profile = ModelProfile.objects.filter(name=name).first()
+        if profile is None or profile.model != folder:
+            profile, _ = model_register(
+                name=name,
+                role=role,
+                backend=ModelProfile.Backend.TRANSFORMERS,
+                model=folder,
+                batch_size=8,
+                max_new_tokens=256 if role == ModelProfile.Role.STUDENT else 160,
+                temperature=0.7,
+                top_p=0.9,
+                seed=42,
+            )
+        profiles.append(profile)
+    return profiles
+
+
+@transaction.atomic
+def template_create_version(
+    *, kind: str, system: str, user: str, raw: str, note: str = "", actor=None
+) -> PromptTemplate:
+    """Add the next version of a prompt. Existing versions never change."""
+    if kind not in PromptTemplate.Kind.values:
+        raise ValidationError("Unknown template kind.", code="template_kind_invalid")
+    problems = prompts.template_problems(kind, {"system": system, "user": user, "raw": raw})
+    if problems:
+        raise ValidationError(problems)
+    # Lock the kind's rows so two admins cannot both take the same next version.
+    last = (
+        PromptTemplate.objects.select_for_update()
+        .filter(kind=kind)
+        .aggregate(last=Max("version"))["last"]
+    )
+    return PromptTemplate.objects.create(
+        kind=kind,
+        version=(last or 0) + 1,
+        system=system,
+        user=user,
+        raw=raw,
+        note=note,
+        created_by=actor,
+    )
