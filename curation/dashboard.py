@@ -31,20 +31,17 @@ def dashboard_invalidate() -> None:
 
 def _counts() -> dict:
     themes = Theme.objects.bucket_counts()
-    topics = Topic.objects.aggregate(
-        all=Count("pk"),
-        pending=Count("pk", filter=Q(status="pending")),
-        approved=Count("pk", filter=Q(status="approved")),
-        rejected=Count("pk", filter=Q(status="rejected")),
-    )
-    stories = Story.objects.aggregate(
-        all=Count("pk"),
-        pending=Count("pk", filter=Q(status="pending")),
-        approved=Count("pk", filter=Q(status="approved")),
-        rejected=Count("pk", filter=Q(status="rejected")),
-        adjudication=Count("pk", filter=Q(status="adjudication")),
-    )
+    topics = _status_counts(Topic)
+    stories = _status_counts(Story)
     return {"themes": themes, "topics": topics, "stories": stories}
+
+
+def _status_counts(model) -> dict[str, int]:
+    """{"all": n, <status>: n, ...} for every status of ``model``, in one query."""
+    return model.objects.aggregate(
+        all=Count("pk"),
+        **{status: Count("pk", filter=Q(status=status)) for status in model.Status.values},
+    )
 
 
 def _reviews_per_day(days: int = 30) -> list[dict]:

@@ -35,27 +35,6 @@ TOPICS_USER = (
     'Invent a completely new story summary about "{theme}". Provide {n_topics} possibilities.'
 )
 
-# The seed's literal text, indentation included (create_topics_prompt with 7 topics).
-TOPICS_RAW = """
-    [INST]:<<SYS>>You are a chatbot that provides story topics for users.
-    
-    For example:
-    <User>: Please give me a summary of a story.
-    
-    Response:
-    
-    1. An ugly dragon seeking the crystal of the forest.
-    2. A fairy with a desire to feast on carnivorous plants.
-    3. A space mermaid carrying a fan.
-    4. A mummy harboring dreams of becoming a Hollywood star.
-    5. A samurai who fell in love with a fish.
-    
-    Now it's your turn. Please respond in English in a creative and innovative manner. The more unique and different, the better.
-    Your answer must be in topics like above. Do not give titles for your stories!<<SYS>>
-    
-    <<User>>: Invent a completely new story summary about "{theme}". Provide {n_topics} possibilities. [/INST]
-    """  # noqa: E501, W293
-
 STORY_SYSTEM = """You are a chatbot tasked with creating stories for users.
 
 Your stories must be short, they CANNOT be long, which means your stories must have only TWO \
@@ -64,15 +43,18 @@ Ensure each story has a clear conclusion and well-defined characters!"""
 
 STORY_USER = 'Invent a completely new story about "{topic}".'
 
-# The seed's literal text (create_story_prompt).
-STORY_RAW = """
-    [INST]:<<SYS>>You are a chatbot tasked with creating stories for users.
-    
-    Your stories must be short, they CANNOT be long, which means your stories must have only TWO paragraphs of small size.
-    Ensure each story has a clear conclusion and well-defined characters!<<SYS>>
-    
-    <<User>>: Invent a completely new story about "{topic}".[/INST]
-    """  # noqa: E501, W293
+
+def _seed_raw(system: str, user: str, gap: str) -> str:
+    """The seed's literal ``[INST] <<SYS>>`` text around a system and user part, its
+    indentation included (tests pin it to the seed's prompt functions, byte for byte)."""
+    first, *rest = system.split("\n")
+    body = first + "".join("\n    " + line for line in rest)
+    return f"\n    [INST]:<<SYS>>{body}<<SYS>>\n    \n    <<User>>: {user}{gap}[/INST]\n    "
+
+
+# create_topics_prompt (with {n_topics} for the seed's 7) and create_story_prompt.
+TOPICS_RAW = _seed_raw(TOPICS_SYSTEM, TOPICS_USER, " ")
+STORY_RAW = _seed_raw(STORY_SYSTEM, STORY_USER, "")
 
 DEFAULTS = {
     "topics": {"system": TOPICS_SYSTEM, "user": TOPICS_USER, "raw": TOPICS_RAW},

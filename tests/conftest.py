@@ -1,13 +1,16 @@
 import os
+import socket
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from curation.services.team import roles_sync
+from tests.factories import PASSWORD, UserFactory
 
 CI = os.environ.get("CI", "").lower() == "true"
-PASSWORD = "correct-horse-battery-staple"
+# Headers of a request htmx sends (django-htmx reads HX-Request).
+HX = {"HTTP_HX_REQUEST": "true"}
+__all__ = ["HX", "PASSWORD", "require", "redis_up"]
 
 
 def require(condition, reason: str) -> None:
@@ -19,6 +22,21 @@ def require(condition, reason: str) -> None:
     pytest.skip(reason)
 
 
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    """Everything the app writes (exports, models) goes to a fresh folder for the test."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
 @pytest.fixture
 def roles(db):
     return {group.name: group for group in roles_sync()}
@@ -27,10 +45,7 @@ def roles(db):
 @pytest.fixture
 def make_user(db, roles):
     def make(username: str, role: str | None = None):
-        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-        if role:
-            user.groups.add(roles[role])
-        return user
+        return UserFactory(username=username, role=role)
 
     return make
 

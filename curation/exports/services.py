@@ -56,7 +56,7 @@ def export_validate(*, name: str, fmt: str, min_score, val_fraction: float, mode
 def export_create(
     *,
     name: str,
-    fmt: str = "chat",
+    fmt: str = DatasetExport.Format.CHAT,
     min_score=None,
     models=(),
     themes=(),

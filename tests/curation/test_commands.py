@@ -1,4 +1,5 @@
 import io
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from curation.models import Theme, ThemeEvent
+from tests.curation.exports.support import approved_story
 from tests.factories import ThemeFactory
 
 
@@ -117,3 +119,30 @@ def test_make_review_data_makes_the_asked_numbers_with_policy_statuses():
     for story in Story.objects.filter(review_count=3)[:20]:
         rows = list(story.reviews.values_list("decision", "overall"))
         assert story.status == policy.status_for(rows)
+
+
+@pytest.mark.django_db
+def test_export_dataset_command(tmp_path, var_dir):
+    approved_story()
+    out = io.StringIO()
+    call_command(
+        "export_dataset",
+        "--format",
+        "chat",
+        "--out",
+        str(tmp_path / "rel"),
+        "--seed",
+        "7",
+        "--name",
+        "cli",
+        stdout=out,
+    )
+    manifest = out.getvalue().strip()
+    assert manifest == str(tmp_path / "rel" / "manifest.json")
+    assert json.loads(open(manifest).read())["seed"] == 7
+    with pytest.raises(CommandError, match="No approved story matches") as excinfo:
+        call_command("export_dataset", "--model", "nobody", "--name", "none", stdout=out)
+    assert excinfo.value.returncode == 2
+    with pytest.raises(CommandError) as excinfo:
+        call_command("export_dataset", "--val-fraction", "1.5", "--name", "bad", stdout=out)
+    assert excinfo.value.returncode == 2

@@ -1,7 +1,7 @@
 import pytest
 
 from generation.backends import GenerationResult
-from generation.models import ModelProfile
+from tests.factories import ModelProfileFactory
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
@@ -104,13 +104,4 @@ def scripted(monkeypatch):
 
 @pytest.fixture
 def teacher(db):
-    return ModelProfile.objects.create(
-        name="teacher-1",
-        role="teacher",
-        backend="transformers",
-        model="/nowhere",
-        queue="teacher",
-        temperature=0.0,
-        max_new_tokens=64,
-        batch_size=4,
-    )
+    return ModelProfileFactory(name="teacher-1")

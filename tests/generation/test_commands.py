@@ -16,15 +16,14 @@ def run(*args):
     return out.getvalue()
 
 
+# An openai teacher named srv; tests add the rest.
+SERVER_PROFILE = ("register_model", "srv", "--role", "teacher", "--backend", "openai")
+
+
 @pytest.mark.django_db
 def test_register_model_creates_then_updates_only_given_fields():
     out = run(
-        "register_model",
-        "srv",
-        "--role",
-        "teacher",
-        "--backend",
-        "openai",
+        *SERVER_PROFILE,
         "--model",
         "llama",
         "--base-url",
@@ -51,17 +50,7 @@ def test_register_model_creates_then_updates_only_given_fields():
 )
 def test_register_model_refuses_bad_input_with_exit_2(args, message):
     with pytest.raises(CommandError, match=message) as excinfo:
-        run(
-            "register_model",
-            "srv",
-            "--role",
-            "teacher",
-            "--backend",
-            "openai",
-            "--model",
-            "m",
-            *args,
-        )
+        run(*SERVER_PROFILE, "--model", "m", *args)
     assert excinfo.value.returncode == 2
     assert not ModelProfile.objects.exists()
 

@@ -6,7 +6,6 @@ OpenAI-compatible server that answers slowly enough to kill a worker in the midd
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import redis_up, require
 from tests.generation.fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,14 +31,6 @@ profile, _ = registry.model_register(name="slow", role="teacher", backend="opena
 job = jobs.job_create(kind="topics", model=profile)
 print("JOB", job.pk)
 """
-
-
-def redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 class Site:

@@ -1,23 +1,14 @@
 """Each configured task backend really runs a task: db (always), RQ and Celery (with Redis)."""
 
-import socket
 import threading
 
 import pytest
 from django.test import override_settings
 
-from tests.conftest import require
+from tests.conftest import redis_up, require
 from tests.storyapp.marker_tasks import write_marker
 
 QUEUES = ["default", "teacher", "student"]
-
-
-def redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.mark.django_db(transaction=True)

@@ -59,7 +59,7 @@ class Command(BaseCommand):
                 Theme(
                     name=f"Bench theme {n}",
                     name_key=text_key(f"Bench theme {n}"),
-                    status="approved",
+                    status=Theme.Status.APPROVED,
                 )
                 for n in range(200)
             ]
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                         theme=themes[n % len(themes)],
                         text=text,
                         text_key=text_key(text),
-                        status="approved",
+                        status=Topic.Status.APPROVED,
                     )
                 )
             Topic.objects.bulk_create(topics, batch_size=BATCH)
@@ -114,7 +114,9 @@ class Command(BaseCommand):
                     pairs = []
                     for user in chosen:
                         overall = rng.choice((2, 3, 4, 4, 5, 5))
-                        decision = "reject" if overall <= 2 else "approve"
+                        decision = (
+                            Review.Decision.REJECT if overall <= 2 else Review.Decision.APPROVE
+                        )
                         pairs.append((decision, overall))
                         review_rows.append(
                             Review(
@@ -132,7 +134,9 @@ class Command(BaseCommand):
                         )
                     story.review_count = len(pairs)
                     story.mean_overall = sum(o for _, o in pairs) / len(pairs) if pairs else None
-                    story.status = policy.status_for(pairs) if n_reviews == 3 else "pending"
+                    story.status = (
+                        policy.status_for(pairs) if n_reviews == 3 else Story.Status.PENDING
+                    )
                 Review.objects.bulk_create(review_rows, batch_size=BATCH)
                 Story.objects.bulk_update(
                     batch, ["review_count", "mean_overall", "status"], batch_size=BATCH

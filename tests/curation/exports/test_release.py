@@ -1,62 +1,25 @@
-import io
 import itertools
 import json
-import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from curation.exports import layout, runner, services
+from curation.exports import layout, services
 from curation.models import DatasetExport, Review, Story, Theme, Topic
+from tests.curation.exports.support import (
+    MESSAGES,
+    approved_story,
+    edit_review,
+    exported_ids,
+    run_export,
+)
 from tests.factories import StoryFactory, ThemeFactory, TopicFactory
 
-MESSAGES = [
-    {"role": "system", "content": "You are a chatbot tasked with creating stories for users."},
-    {"role": "user", "content": 'Invent a completely new story about "a fox".'},
-]
-
-
-@pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    return tmp_path
-
-
-def approved_story(**kwargs):
-    return StoryFactory(**{"status": "approved", "prompt_messages": MESSAGES, **kwargs})
-
-
-def edit_review(story, reviewer, edited_text):
-    return Review.objects.create(
-        story=story,
-        reviewer=reviewer,
-        overall=5,
-        brief=5,
-        coherence=5,
-        creativity=5,
-        characters=5,
-        decision="approve",
-        edited_text=edited_text,
-    )
-
-
-def run_export(name, **kwargs):
-    export = services.export_create(name=name, enqueue=False, **kwargs)
-    return runner.export_run(export_id=export.pk)
-
-
-def exported_ids(export) -> set[int]:
-    manifest = json.loads((layout.export_folder(export) / "manifest.json").read_text())
-    return set(manifest["story_ids"]["train"]) | set(manifest["story_ids"]["validation"])
-
-
 NAMES = itertools.count()
+
 
 STATUS = {
     "theme": st.sampled_from(["pending", "approved", "rejected"]),
@@ -291,123 +254,6 @@ def test_manifest_and_card_describe_the_release():
         "## Limitations",
     ):
         assert heading in card
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("kwargs", "code"),
-    [
-        ({"name": "Bad Name"}, "export_name_invalid"),
-        ({"name": "ok", "fmt": "xml"}, "export_format_invalid"),
-        ({"name": "ok", "val_fraction": 1.0}, "val_fraction_range"),
-        ({"name": "ok", "min_score": 9}, "min_score_range"),
-        ({"name": "ok", "themes": [999999]}, "theme_missing"),
-        ({"name": "ok", "models": ["nobody"]}, "export_empty"),
-    ],
-)
-def test_bad_options_are_refused_with_codes(kwargs, code):
-    approved_story()
-    with pytest.raises(ValidationError) as excinfo:
-        services.export_create(enqueue=False, **kwargs)
-    assert code in [e.code for e in excinfo.value.error_list]
-    assert not DatasetExport.objects.exists()
-
-
-@pytest.mark.django_db
-def test_a_release_name_cannot_be_reused():
-    approved_story()
-    run_export("once")
-    with pytest.raises(ValidationError) as excinfo:
-        services.export_create(name="once", enqueue=False)
-    assert excinfo.value.error_list[0].code == "export_exists"
-
-
-@pytest.mark.django_db
-def test_export_dataset_command(tmp_path):
-    approved_story()
-    out = io.StringIO()
-    call_command(
-        "export_dataset",
-        "--format",
-        "chat",
-        "--out",
-        str(tmp_path / "rel"),
-        "--seed",
-        "7",
-        "--name",
-        "cli",
-        stdout=out,
-    )
-    manifest = out.getvalue().strip()
-    assert manifest == str(tmp_path / "rel" / "manifest.json")
-    assert json.loads(open(manifest).read())["seed"] == 7
-    with pytest.raises(CommandError, match="No approved story matches") as excinfo:
-        call_command("export_dataset", "--model", "nobody", "--name", "none", stdout=out)
-    assert excinfo.value.returncode == 2
-    with pytest.raises(CommandError) as excinfo:
-        call_command("export_dataset", "--val-fraction", "1.5", "--name", "bad", stdout=out)
-    assert excinfo.value.returncode == 2
-
-
-@pytest.mark.django_db
-def test_export_pages_and_downloads_are_admin_only_and_paths_cannot_escape(make_user, admin_client):
-    approved_story()
-    export = run_export("rel")
-    urls = [
-        "/exports/",
-        f"/exports/{export.name}/",
-        f"/exports/{export.name}/download.zip",
-        f"/exports/{export.name}/files/train.jsonl",
-        f"/exports/{export.name}/files/hf/train/state.json",
-    ]
-    for role in ("Editor", "Reviewer"):
-        client = Client()
-        client.force_login(make_user(role.lower(), role))
-        for url in urls:
-            assert client.get(url).status_code == 403, (role, url)
-        assert client.post("/exports/new/", {"name": "x"}).status_code == 403
-    for url in urls:
-        assert admin_client.get(url).status_code == 200, url
-    for bad in (
-        "../../../storyapp/settings.py",
-        "..%2Fmanifest.json",
-        "/etc/passwd",
-        "%2Fetc%2Fpasswd",
-        "nope.txt",
-        "../rel/train.jsonl",
-        "hf/../manifest.json",
-        "hf/train/../../../../storyapp/settings.py",
-        "hf/train",
-    ):
-        assert admin_client.get(f"/exports/{export.name}/files/{bad}").status_code == 404, bad
-
-
-@pytest.mark.django_db
-def test_zip_download_streams_every_file(admin_client):
-    approved_story()
-    export = run_export("zipped")
-    response = admin_client.get(f"/exports/{export.name}/download.zip")
-    assert response.streaming
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert sorted(archive.namelist()) == sorted(f"zipped/{n}" for n in layout.ALL_FILES)
-    folder = layout.export_folder(export)
-    assert archive.read("zipped/train.jsonl") == (folder / "train.jsonl").read_bytes()
-
-
-@pytest.mark.django_db
-def test_export_from_the_page_runs_as_a_task(admin_client, django_capture_on_commit_callbacks):
-    approved_story()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = admin_client.post(
-            "/exports/new/",
-            {"name": "ui", "format": "chat", "val_fraction": "0.1", "seed": "42"},
-        )
-    assert response.status_code == 302 and len(callbacks) == 1
-    export = DatasetExport.objects.get(name="ui")
-    # The db backend's worker runs it; here the same service runs in-process.
-    runner.export_run(export_id=export.pk)
-    page = admin_client.get(export.get_absolute_url(), HTTP_HX_REQUEST="true")
-    assert page.status_code == 286 and b"Download the whole release" in page.content
 
 
 @pytest.mark.django_db

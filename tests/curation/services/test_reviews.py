@@ -4,45 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from curation.approval import Policy
-from curation.models import Story, Topic
-from curation.services import reviews, stories, topics
-from tests.factories import StoryFactory, TopicFactory
-
-
-def scores(overall=5, decision="approve", **extra):
-    return {
-        "overall": overall,
-        "brief": overall,
-        "coherence": overall,
-        "creativity": overall,
-        "characters": overall,
-        "decision": decision,
-        **extra,
-    }
-
-
-@pytest.mark.parametrize(
-    ("reviews_", "status"),
-    [
-        ([], "pending"),
-        ([("approve", 5)], "pending"),
-        ([("approve", 5), ("approve", 4)], "approved"),
-        ([("approve", 4), ("approve", 3)], "adjudication"),  # mean 3.5 < 4.0
-        ([("approve", 5), ("reject", 2)], "adjudication"),  # a reject blocks approval
-        ([("reject", 1), ("reject", 2)], "rejected"),
-        ([("reject", 1)], "pending"),  # one of two is not a majority of 2
-    ],
-)
-def test_policy_with_overlap_two(reviews_, status):
-    assert Policy(overlap=2, approve_mean=4.0).status_for(reviews_) == status
-
-
-def test_policy_with_overlap_three_rejects_on_a_majority_early():
-    policy = Policy(overlap=3, approve_mean=4.0)
-    assert policy.status_for([("reject", 1), ("reject", 1)]) == "rejected"
-    assert policy.status_for([("approve", 5), ("approve", 5)]) == "pending"
-    assert policy.status_for([("approve", 5)] * 3) == "approved"
+from curation.models import Story
+from curation.services import reviews
+from tests.factories import StoryFactory, review_data
 
 
 @pytest.mark.django_db
@@ -50,7 +14,7 @@ def test_two_approving_reviews_approve_the_story(make_user):
     story = StoryFactory()
     for name in ("r1", "r2"):
         reviews.review_submit(
-            story_id=story.pk, reviewer=make_user(name, "Reviewer"), data=scores()
+            story_id=story.pk, reviewer=make_user(name, "Reviewer"), data=review_data()
         )
     story.refresh_from_db()
     assert (story.status, story.review_count, story.mean_overall) == ("approved", 2, 5.0)
@@ -62,10 +26,12 @@ def test_majority_reject_rejects_and_split_goes_to_adjudication(make_user):
     r1, r2 = make_user("r1", "Reviewer"), make_user("r2", "Reviewer")
     for reviewer in (r1, r2):
         reviews.review_submit(
-            story_id=rejected.pk, reviewer=reviewer, data=scores(1, "reject", reason="incoherent")
+            story_id=rejected.pk,
+            reviewer=reviewer,
+            data=review_data(1, "reject", reason="incoherent"),
         )
-    reviews.review_submit(story_id=split.pk, reviewer=r1, data=scores(5))
-    reviews.review_submit(story_id=split.pk, reviewer=r2, data=scores(2, "reject"))
+    reviews.review_submit(story_id=split.pk, reviewer=r1, data=review_data(5))
+    reviews.review_submit(story_id=split.pk, reviewer=r2, data=review_data(2, "reject"))
     rejected.refresh_from_db()
     split.refresh_from_db()
     assert rejected.status == "rejected" and split.status == "adjudication"
@@ -75,9 +41,9 @@ def test_majority_reject_rejects_and_split_goes_to_adjudication(make_user):
 def test_reviewing_the_same_story_twice_is_refused_clearly(make_user):
     story = StoryFactory()
     reviewer = make_user("r1", "Reviewer")
-    reviews.review_submit(story_id=story.pk, reviewer=reviewer, data=scores())
+    reviews.review_submit(story_id=story.pk, reviewer=reviewer, data=review_data())
     with pytest.raises(ValidationError) as excinfo:
-        reviews.review_submit(story_id=story.pk, reviewer=reviewer, data=scores(1, "reject"))
+        reviews.review_submit(story_id=story.pk, reviewer=reviewer, data=review_data(1, "reject"))
     assert excinfo.value.code == "already_reviewed"
     assert "already reviewed this story" in excinfo.value.messages[0]
     assert story.reviews.count() == 1
@@ -88,11 +54,11 @@ def test_a_decided_story_takes_no_more_reviews(make_user):
     story = StoryFactory()
     for name in ("r1", "r2"):
         reviews.review_submit(
-            story_id=story.pk, reviewer=make_user(name, "Reviewer"), data=scores()
+            story_id=story.pk, reviewer=make_user(name, "Reviewer"), data=review_data()
         )
     with pytest.raises(ValidationError) as excinfo:
         reviews.review_submit(
-            story_id=story.pk, reviewer=make_user("r3", "Reviewer"), data=scores()
+            story_id=story.pk, reviewer=make_user("r3", "Reviewer"), data=review_data()
         )
     assert excinfo.value.code == "story_decided"
 
@@ -101,10 +67,10 @@ def test_a_decided_story_takes_no_more_reviews(make_user):
 @pytest.mark.parametrize(
     ("data", "code"),
     [
-        (scores(6), "score_range"),
-        (scores(5, "maybe"), "decision_invalid"),
-        (scores(5, reason="bored"), "reason_invalid"),
-        (scores(5, comment="x" * 2001), "comment_too_long"),
+        (review_data(6), "score_range"),
+        (review_data(5, "maybe"), "decision_invalid"),
+        (review_data(5, reason="bored"), "reason_invalid"),
+        (review_data(5, comment="x" * 2001), "comment_too_long"),
     ],
 )
 def test_invalid_reviews_are_refused_with_codes(make_user, data, code):
@@ -121,7 +87,7 @@ def test_an_edit_is_kept_beside_the_original(make_user):
     review = reviews.review_submit(
         story_id=story.pk,
         reviewer=make_user("r1", "Reviewer"),
-        data=scores(edited_text="Better first.\n\nOriginal second."),
+        data=review_data(edited_text="Better first.\n\nOriginal second."),
     )
     story.refresh_from_db()
     assert story.text == "Original first.\n\nOriginal second."
@@ -169,10 +135,10 @@ def test_queue_gives_each_reviewer_a_different_story_and_respects_reservations(m
 def test_queue_never_offers_a_story_i_reviewed_or_one_with_enough_reviews(make_user):
     story = StoryFactory()
     alice, bob, carol = (make_user(n, "Reviewer") for n in ("alice", "bob", "carol"))
-    reviews.review_submit(story_id=story.pk, reviewer=alice, data=scores())
+    reviews.review_submit(story_id=story.pk, reviewer=alice, data=review_data())
     assert reviews.story_next_for(user=alice) is None
     assert reviews.story_next_for(user=bob).pk == story.pk
-    reviews.review_submit(story_id=story.pk, reviewer=bob, data=scores(3))
+    reviews.review_submit(story_id=story.pk, reviewer=bob, data=review_data(3))
     assert reviews.story_next_for(user=carol) is None
 
 
@@ -185,32 +151,3 @@ def test_skip_releases_the_story_for_others(make_user):
     reviews.story_release(story_id=story.pk, user=alice)
     assert reviews.story_next_for(user=alice, skip=[story.pk]) is None
     assert reviews.story_next_for(user=bob).pk == story.pk
-
-
-@pytest.mark.django_db
-def test_topic_triage_duplicate_of_the_flagged_topic(make_user):
-    editor = make_user("ed", "Editor")
-    original = TopicFactory(text="A dragon who guards a crystal in the forest")
-    copy = TopicFactory(text="A dragon guarding the crystal of the forest")
-    topics.topics_flag_similar([copy])
-    copy.save()
-    assert copy.similar_to_id == original.pk and copy.similarity >= 85
-    topics.topic_decide(topic_id=copy.pk, decision="duplicate", actor=editor)
-    copy.refresh_from_db()
-    assert (copy.status, copy.duplicate_of_id) == ("rejected", original.pk)
-    lone = TopicFactory(text="A completely unrelated tale of the sea")
-    with pytest.raises(ValidationError) as excinfo:
-        topics.topic_decide(topic_id=lone.pk, decision="duplicate", actor=editor)
-    assert excinfo.value.code == "duplicate_of_missing"
-    assert Topic.objects.get(pk=lone.pk).status == "pending"
-
-
-@pytest.mark.django_db
-def test_story_checks_flag_a_near_duplicate_in_the_same_theme():
-    first = StoryFactory(text="The fox ran to the river and found the moon in the water.")
-    fields = stories.story_check_fields(
-        text="The fox ran to the river and found the moon in the water!",
-        finish_reason="stop",
-        theme_id=first.topic.theme_id,
-    )
-    assert fields["near_duplicate_of_id"] == first.pk

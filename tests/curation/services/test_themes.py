@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 
 from curation.importing import ThemeFileError
 from curation.models import Theme, ThemeEvent
-from curation.services.team import user_set_roles
 from curation.services.themes import catalog_load, theme_decide, theme_import
 from tests.factories import ThemeFactory
 
@@ -155,15 +154,3 @@ def test_catalog_load_is_idempotent():
     assert second.created == [] and len(second.duplicates) == count
     assert Theme.objects.count() == count
     assert Theme.objects.restricted().count() >= 5
-
-
-@pytest.mark.django_db
-def test_an_admin_cannot_remove_their_own_admin_role(admin_user, editor):
-    with pytest.raises(ValidationError) as excinfo:
-        user_set_roles(user=admin_user, role_names=["Editor"], actor=admin_user)
-    assert excinfo.value.code == "role_self_demote"
-    user_set_roles(user=editor, role_names=["Reviewer", "Editor"], actor=admin_user)
-    assert sorted(editor.groups.values_list("name", flat=True)) == ["Editor", "Reviewer"]
-    with pytest.raises(ValidationError) as excinfo:
-        user_set_roles(user=editor, role_names=["Overlord"], actor=admin_user)
-    assert excinfo.value.code == "role_unknown"

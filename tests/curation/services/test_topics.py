@@ -1,0 +1,24 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from curation.models import Topic
+from curation.services import topics
+from tests.factories import TopicFactory
+
+
+@pytest.mark.django_db
+def test_topic_triage_duplicate_of_the_flagged_topic(make_user):
+    editor = make_user("ed", "Editor")
+    original = TopicFactory(text="A dragon who guards a crystal in the forest")
+    copy = TopicFactory(text="A dragon guarding the crystal of the forest")
+    topics.topics_flag_similar([copy])
+    copy.save()
+    assert copy.similar_to_id == original.pk and copy.similarity >= 85
+    topics.topic_decide(topic_id=copy.pk, decision="duplicate", actor=editor)
+    copy.refresh_from_db()
+    assert (copy.status, copy.duplicate_of_id) == ("rejected", original.pk)
+    lone = TopicFactory(text="A completely unrelated tale of the sea")
+    with pytest.raises(ValidationError) as excinfo:
+        topics.topic_decide(topic_id=lone.pk, decision="duplicate", actor=editor)
+    assert excinfo.value.code == "duplicate_of_missing"
+    assert Topic.objects.get(pk=lone.pk).status == "pending"

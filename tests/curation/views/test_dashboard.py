@@ -1,0 +1,26 @@
+import pytest
+
+from curation.services.reviews import review_submit
+from tests.factories import StoryFactory, review_data
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_counts_agreement_and_reviewers(make_user, admin_client):
+    r1, r2 = make_user("r1", "Reviewer"), make_user("r2", "Reviewer")
+    for n in range(6):
+        story = StoryFactory()
+        review_submit(
+            story_id=story.pk, reviewer=r1, data={**review_data(coherence=4), "overall": 1 + n % 5}
+        )
+        review_submit(
+            story_id=story.pk, reviewer=r2, data={**review_data(coherence=4), "overall": 1 + n % 5}
+        )
+    response = admin_client.get("/")
+    assert response.context["agreement"]["overall"] == 1.0
+    assert response.context["agreement"]["stories"] == 6
+    assert {row["reviewer"]: row["n"] for row in response.context["per_reviewer"]} == {
+        "r1": 6,
+        "r2": 6,
+    }
+    assert response.context["per_model"][0]["model"] == "bundled-student"
+    assert b"<svg" in response.content

@@ -1,0 +1,84 @@
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from curation.approval import Policy
+from curation.models import Review, Story
+from curation.services.reviews import review_submit
+from tests.conftest import HX
+from tests.factories import StoryFactory, review_data
+
+
+@pytest.mark.django_db
+def test_review_flow_over_htmx_loads_the_next_story(reviewer_client):
+    first, second = StoryFactory(), StoryFactory()
+    page = reviewer_client.get("/review/")
+    shown = page.context["story"]
+    assert shown.pk == first.pk
+    response = reviewer_client.post(f"/review/{shown.pk}/", review_data(coherence=4), **HX)
+    assert response.status_code == 200
+    assert b"Review of story #%d saved" % first.pk in response.content
+    assert response.context["story"].pk == second.pk
+    assert Review.objects.get().story_id == first.pk
+
+
+@pytest.mark.django_db
+def test_incomplete_review_is_a_400_with_a_message_and_nothing_saved(reviewer_client):
+    story = StoryFactory()
+    reviewer_client.get("/review/")
+    response = reviewer_client.post(f"/review/{story.pk}/", {"overall": 5}, **HX)
+    assert response.status_code == 400
+    assert b"Give every score" in response.content
+    assert not Review.objects.exists()
+
+
+@pytest.mark.django_db
+def test_second_review_by_the_same_person_shows_the_reason(reviewer_client, reviewer):
+    story = StoryFactory()
+    review_submit(story_id=story.pk, reviewer=reviewer, data=review_data(coherence=4))
+    response = reviewer_client.post(f"/review/{story.pk}/", review_data(coherence=4), **HX)
+    assert b"already reviewed this story" in response.content
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reviews_lose_nothing_and_statuses_follow_the_policy(make_user):
+    stories = [StoryFactory() for _ in range(10)]
+    users = [make_user(f"c{n}", "Reviewer") for n in range(20)]
+    statuses, errors = [], []
+
+    def work(user, index):
+        client = Client()
+        client.force_login(user)
+        try:
+            for offset in range(10):
+                story = stories[(index + offset) % 10]
+                decision = "reject" if (index + offset) % 3 == 0 else "approve"
+                response = client.post(
+                    f"/review/{story.pk}/",
+                    {**review_data(coherence=4), "decision": decision, "overall": 3 + index % 3},
+                )
+                statuses.append(response.status_code)
+        except Exception as exc:  # surfaced below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(u, i)) for i, u in enumerate(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert set(statuses) == {302}  # each post redirects; refusals are messages, not 500s
+    policy = Policy.current()
+    for story in Story.objects.all():
+        rows = list(story.reviews.order_by("pk").values_list("decision", "overall"))
+        # No more reviews than the overlap, never two by one reviewer, status = the policy.
+        assert 1 <= len(rows) <= policy.overlap
+        assert story.reviews.values("reviewer").distinct().count() == len(rows)
+        assert story.review_count == len(rows)
+        assert story.status == policy.status_for(rows)

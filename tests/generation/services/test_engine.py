@@ -1,0 +1,114 @@
+import pytest
+
+from curation.models import Story, Topic
+from generation.backends import GenerationResult
+from generation.services import engine, jobs
+from tests.factories import ThemeFactory, TopicFactory
+
+
+@pytest.mark.django_db
+def test_topic_job_writes_parsed_topics_with_provenance(
+    teacher, scripted, django_capture_on_commit_callbacks
+):
+    themes = [
+        ThemeFactory(name="Courage", status="approved"),
+        ThemeFactory(name="Exile", status="approved"),
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = jobs.job_create(kind="topics", model=teacher, selection=[t.pk for t in themes])
+    assert len(callbacks) == 1  # enqueued after commit, not before
+
+    engine.job_work(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.started_at and job.finished_at
+    topics = Topic.objects.filter(theme=themes[0]).order_by("pk")
+    assert [t.text for t in topics][:2] == [
+        "A tale of Courage number 1 in the city",
+        "A tale of Courage number 2 in the city",
+    ]
+    assert topics.count() == 7
+    topic = topics[0]
+    assert topic.generation_job_id == job.pk
+    assert topic.model_name == "teacher-1" and topic.model_snapshot["model"] == "/nowhere"
+    assert topic.template_version == "topics v1 (chat)"
+    assert "Courage" in topic.prompt and topic.sampling["temperature"] == 0.0
+    assert (topic.finish_reason, topic.prompt_tokens, topic.latency_ms) == ("stop", 10, 5)
+    item = job.items.get(theme_id=themes[0].pk)
+    assert item.raw_output.startswith("Here you go:") and item.outputs == 7 and not item.short
+
+
+@pytest.mark.django_db
+def test_duplicate_topics_within_a_theme_are_stored_once(teacher, scripted):
+    theme = ThemeFactory(name="Courage", status="approved")
+    TopicFactory(theme=theme, text="A TALE OF COURAGE NUMBER 3 IN THE CITY")
+    job = jobs.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
+    engine.job_work(job_id=job.pk)
+    assert Topic.objects.filter(theme=theme).count() == 7  # 6 new + the existing one
+    assert job.items.get().outputs == 6
+
+
+@pytest.mark.django_db
+def test_short_reply_marks_the_item_short(teacher, scripted):
+    scripted.reply = lambda request: "1. Only one topic came back here"
+    theme = ThemeFactory(name="Courage", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
+    engine.job_work(job_id=job.pk)
+    item = job.items.get()
+    assert item.status == "done" and item.short and item.outputs == 1
+
+
+@pytest.mark.django_db
+def test_story_job_makes_one_story_per_sample(teacher, scripted):
+    theme = ThemeFactory(name="Courage", status="approved")
+    topics = [TopicFactory(theme=theme, text=f"A brave topic number {n}") for n in range(3)]
+    TopicFactory(theme=theme, text="A rejected topic", status="rejected")
+    job = jobs.job_create(kind="stories", model=teacher, per_input=2, enqueue=False)
+    assert job.items.count() == 6
+    engine.job_work(job_id=job.pk)
+    assert Story.objects.count() == 6
+    story = Story.objects.filter(topic=topics[0]).order_by("sample_index").first()
+    assert story.text.startswith("Once, A brave topic number 0 began.")
+    assert story.template_version == "story v1 (chat)"
+
+
+@pytest.mark.django_db
+def test_failed_requests_fail_their_items_with_the_error_and_the_job_finishes(teacher, scripted):
+    def reply(request):
+        if "Exile" in request.messages[-1]["content"]:
+            return GenerationResult(error="HTTP 500 from the model server: boom")
+        return "1. A tale of courage in the city\n2. Another tale of courage here"
+
+    scripted.reply = reply
+    themes = [
+        ThemeFactory(name="Courage", status="approved"),
+        ThemeFactory(name="Exile", status="approved"),
+    ]
+    job = jobs.job_create(kind="topics", model=teacher, per_input=2, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "finished_with_errors"
+    failed = job.items.get(theme_id=themes[1].pk)
+    assert failed.status == "failed" and failed.error == "HTTP 500 from the model server: boom"
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_does_nothing_twice(teacher, scripted):
+    ThemeFactory(name="Courage", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    calls = len(scripted.calls)
+    engine.job_work(job_id=job.pk)
+    assert len(scripted.calls) == calls
+    assert Topic.objects.count() == 7
+
+
+@pytest.mark.django_db
+def test_raw_mode_sends_the_seed_literal_prompt(teacher, scripted):
+    ThemeFactory(name="Abuse of power", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, prompt_mode="raw", enqueue=False)
+    engine.job_work(job_id=job.pk)
+    [request] = scripted.calls[0]
+    assert request.messages is None
+    assert request.prompt.strip().startswith("[INST]:<<SYS>>You are a chatbot")
+    assert 'about "Abuse of power". Provide 7 possibilities. [/INST]' in request.prompt
