@@ -1,11 +1,15 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from storyapp.params import IdField, parse_id
+
+from .exports.services import MAX_SEED
 from .importing import import_limit_text
 from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet
-from .selectors import STORY_SORTS
+from .selectors import STORY_SORTS, TOPIC_FILTERS
 from .services.reviews import COMMENT_MAX_LENGTH
 from .services.themes import DECISIONS, NOTE_MAX_LENGTH
+from .services.topics import DECISIONS as TOPIC_DECISIONS
 
 BUCKET_CHOICES = [("all", "All"), *((bucket, bucket.title()) for bucket in ThemeQuerySet.BUCKETS)]
 
@@ -24,20 +28,22 @@ class IdListField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
-        ids = []
-        for item in value or []:
-            try:
-                number = int(item)
-            except (TypeError, ValueError):
-                raise ValidationError(
-                    "Invalid theme id %(id)r.", code="id_invalid", params={"id": item}
-                ) from None
-            if number <= 0:
-                raise ValidationError(
-                    "Invalid theme id %(id)r.", code="id_invalid", params={"id": item}
-                )
-            ids.append(number)
-        return ids
+        return [parse_id(str(item), what="theme id") for item in value or []]
+
+
+class TopicFilterForm(forms.Form):
+    """Topic triage: which topics (selectors.TOPIC_FILTERS) of which theme, which page."""
+
+    status = forms.ChoiceField(required=False, choices=[(s, s) for s in TOPIC_FILTERS])
+    theme = IdField(required=False)
+
+    def clean_status(self):
+        return self.cleaned_data["status"] or "pending"
+
+
+class TopicDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[(d, d) for d in TOPIC_DECISIONS])
+    duplicate_of = IdField(required=False)
 
 
 class ThemeDecisionForm(forms.Form):
@@ -103,9 +109,9 @@ class StoryFilterForm(forms.Form):
     """Every filter and sort comes from a whitelist; anything else is a 400."""
 
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Story.Status.choices])
-    theme = forms.IntegerField(required=False, min_value=1)
+    theme = IdField(required=False)
     model = forms.CharField(required=False, max_length=200)
-    job = forms.IntegerField(required=False, min_value=1)
+    job = IdField(required=False)
     check = forms.MultipleChoiceField(required=False, choices=list(CHECK_FILTERS.items()))
     min_score = forms.FloatField(required=False, min_value=1, max_value=5)
     max_score = forms.FloatField(required=False, min_value=1, max_value=5)
@@ -149,7 +155,7 @@ class ExportForm(forms.Form):
     themes = forms.TypedMultipleChoiceField(required=False, coerce=int)
     use_edits = forms.BooleanField(required=False, label="Use reviewers' edits")
     val_fraction = forms.FloatField(min_value=0, max_value=0.9, initial=0.1)
-    seed = forms.IntegerField(initial=42)
+    seed = forms.IntegerField(initial=42, min_value=0, max_value=MAX_SEED)
 
     def __init__(self, *args, model_names=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,12 +10,15 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from storyapp.redaction import API_KEY_ENV_HELP, api_key_env_allowed, scrub
 
 from .parsing import clean_text
 
@@ -57,10 +60,38 @@ class GenerationResult:
     def ok(self) -> bool:
         return not self.error
 
+    def sanitized(self) -> "GenerationResult":
+        """The result with every string a model (or its server) wrote made safe to store:
+        control characters dropped (NUL breaks PostgreSQL), keys and tokens scrubbed from
+        errors, the finish reason bounded."""
+        return replace(
+            self,
+            text=clean_text(self.text),
+            finish_reason=short_text(clean_text(self.finish_reason), 32),
+            error=short_text(scrub(clean_text(self.error)), 2000) if self.error else "",
+        )
+
 
 def validate_base_url(url: str) -> None:
-    """Only http(s) URLs whose host is on the STORYAPP_MODEL_HOSTS allowlist."""
-    parts = urlsplit(url)
+    """Only http(s) URLs whose host is on the STORYAPP_MODEL_HOSTS allowlist, with no user
+    name or password in them and no control characters (urlsplit drops CR/LF silently)."""
+    if any(unicodedata.category(char) == "Cc" for char in url):
+        raise ValidationError(
+            "The base URL contains a control character (such as a line break).",
+            code="base_url_invalid",
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a malformed port raises here)
+    except ValueError:
+        raise ValidationError("The base URL is malformed.", code="base_url_invalid") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            "The base URL must not carry a user name or password; put the key in an "
+            "environment variable named %(pattern)s.",
+            code="base_url_userinfo",
+            params={"pattern": API_KEY_ENV_HELP},
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             "The base URL must be an http(s) URL, e.g. http://127.0.0.1:8080/v1.",
@@ -120,7 +151,7 @@ class TransformersBackend:
         try:
             tokenizer, model, device = load_local_model(self.folder, self.gguf_file)
         except Exception as exc:  # a missing folder or a broken file: every request fails
-            message = f"cannot load model {self.folder}: {exc}"
+            message = short_text(clean_text(f"cannot load model {self.folder}: {exc}"))
             return [GenerationResult(error=message) for _ in requests]
         results: list[GenerationResult | None] = [None] * len(requests)
         # Requests with the same sampling parameters share batches.
@@ -136,7 +167,8 @@ class TransformersBackend:
                     )
                 except Exception as exc:
                     logger.exception("local generation failed")
-                    batch = [GenerationResult(error=f"generation failed: {exc}") for _ in chunk]
+                    error = short_text(clean_text(f"generation failed: {exc}"))
+                    batch = [GenerationResult(error=error) for _ in chunk]
                 for i, result in zip(chunk, batch, strict=True):
                     results[i] = result
         return results
@@ -207,6 +239,7 @@ class OpenAIBackend:
             max_retries if max_retries is not None else settings.STORYAPP_HTTP_MAX_RETRIES
         )
         self._client = None
+        self._key = ""
 
     def client(self):
         if self._client is None:
@@ -214,9 +247,15 @@ class OpenAIBackend:
 
             key = "none"
             if self.api_key_env:
+                if not api_key_env_allowed(self.api_key_env):
+                    raise RuntimeError(
+                        f"the key variable {self.api_key_env} is not allowed; name it "
+                        f"{API_KEY_ENV_HELP}"
+                    )
                 key = os.environ.get(self.api_key_env, "")
                 if not key:
                     raise RuntimeError(f"environment variable {self.api_key_env} is not set")
+            self._key = key
             self._client = OpenAI(
                 base_url=self.base_url,
                 api_key=key,
@@ -266,7 +305,7 @@ class OpenAIBackend:
             usage = getattr(response, "usage", None)
             return GenerationResult(
                 text=clean_text(text).strip(),
-                finish_reason=choice.finish_reason or "",
+                finish_reason=self._untrusted(choice.finish_reason or "", 32),
                 prompt_tokens=getattr(usage, "prompt_tokens", None),
                 completion_tokens=getattr(usage, "completion_tokens", None),
                 latency_ms=int((time.perf_counter() - started) * 1000),
@@ -275,23 +314,31 @@ class OpenAIBackend:
         except openai.APIStatusError as exc:
             # The SDK prefixes "Error code: N - "; the status is already in our message.
             detail = re.sub(r"^Error code: \d+ - ", "", str(exc.message))
-            error = f"HTTP {exc.status_code} from the model server: {_short(detail)}"
+            error = f"HTTP {exc.status_code} from the model server: {self._untrusted(detail)}"
         except openai.APITimeoutError:
             error = f"the model server did not answer within {self.timeout:g} s"
         except openai.APIConnectionError as exc:
-            error = f"cannot reach the model server: {_short(str(exc.__cause__ or exc))}"
+            error = f"cannot reach the model server: {self._untrusted(exc.__cause__ or exc)}"
         except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as exc:
-            error = f"malformed reply from the model server: {_short(str(exc))}"
+            error = f"malformed reply from the model server: {self._untrusted(exc)}"
         except RuntimeError as exc:
-            error = str(exc)
+            error = self._untrusted(exc)
+        except Exception as exc:  # anything else the SDK or the network throws: one item fails
+            logger.warning("model request failed", exc_info=True)
+            error = f"the request failed: {self._untrusted(exc)}"
         return GenerationResult(
             error=error,
             latency_ms=int((time.perf_counter() - started) * 1000),
             prompt_text=prompt_text,
         )
 
+    def _untrusted(self, text, limit: int = 300) -> str:
+        """Server text made safe to store and show: control characters (NUL breaks
+        PostgreSQL) dropped, keys and tokens scrubbed, whitespace folded, length bounded."""
+        return short_text(scrub(clean_text(str(text)), also=(self._key,)), limit)
 
-def _short(text: str, limit: int = 300) -> str:
+
+def short_text(text: str, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -1,5 +1,7 @@
 from django import forms
 
+from storyapp.params import parse_ids
+
 from .models import GenerationJob, ModelProfile, PromptTemplate
 
 
@@ -21,15 +23,7 @@ class JobForm(forms.Form):
         value = self.cleaned_data["selection"].strip()
         if not value or value in ("approved", "not-rejected"):
             return value or None
-        try:
-            ids = [int(part) for part in value.replace(" ", "").split(",") if part]
-        except ValueError:
-            raise forms.ValidationError(
-                "Use ids separated by commas, e.g. 3,7,12.", code="selection_invalid"
-            ) from None
-        if not ids or min(ids) <= 0:
-            raise forms.ValidationError("Ids must be positive.", code="selection_invalid")
-        return ids
+        return parse_ids(value)
 
 
 class ModelProfileForm(forms.ModelForm):

@@ -257,29 +257,16 @@ class JobItem(models.Model):
         return f"{self.job_id}:{self.key}"
 
 
-class WorkerHeartbeat(models.Model):
-    worker_id = models.CharField(max_length=200, unique=True)
-    hostname = models.CharField(max_length=200)
-    pid = models.PositiveIntegerField()
-    backend = models.CharField(max_length=16)
-    queues = models.JSONField(default=list)
-    started_at = models.DateTimeField(default=timezone.now)
-    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-last_seen"]
-
-    def __str__(self):
-        return self.worker_id
-
-
 class ModelTest(models.Model):
     """One short test generation on a profile, run as a task; the page polls for its outcome."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    WAITING = (Status.QUEUED, Status.RUNNING)
 
     profile = models.ForeignKey(ModelProfile, on_delete=models.CASCADE, related_name="tests")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -288,6 +275,8 @@ class ModelTest(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -295,3 +284,7 @@ class ModelTest(models.Model):
 
     def __str__(self):
         return f"test {self.pk} of {self.profile_id}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in self.WAITING

@@ -1,16 +1,15 @@
 """Read queries of the generation app."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from curation.models import Story, Topic
+from storyapp.workers import queues_served
 
-from .models import GenerationJob, JobItem, PromptTemplate, WorkerHeartbeat
+from .models import GenerationJob, JobItem, PromptTemplate
 
 ITEM_STATUSES = [status for status, _ in JobItem.Status.choices]
 
@@ -114,13 +113,7 @@ class QueueWarning:
 
 def queues_without_workers(*, now=None) -> list[QueueWarning]:
     """Queues with waiting or running jobs and no live worker serving them."""
-    now = now or timezone.now()
-    alive_after = now - timedelta(seconds=max(3 * settings.STORYAPP_HEARTBEAT_SECONDS, 30))
-    served: set[str] = set()
-    for queues in WorkerHeartbeat.objects.filter(last_seen__gte=alive_after).values_list(
-        "queues", flat=True
-    ):
-        served.update(queues)
+    served = queues_served(now=now)
     if "*" in served:
         return []
     waiting = (

@@ -42,7 +42,9 @@ def job_enqueue(*, job, n_items: int) -> None:
 
 
 def sweep() -> list[int]:
-    """Take back the items of dead workers and enqueue tasks for the jobs that got some."""
+    """Take back the items of dead workers and enqueue tasks for the jobs that got some; fail
+    model tests nobody will finish."""
+    claims.model_tests_sweep()
     wanted = claims.items_sweep()
     for job in GenerationJob.objects.filter(pk__in=list(wanted)).select_related("model"):
         job_enqueue(job=job, n_items=wanted[job.pk])

@@ -11,10 +11,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
+from storyapp.workers import queue_served
 
 from . import selectors
 from .forms import JobForm, ModelProfileForm, PromptTemplateForm
-from .models import GenerationJob, ModelProfile, ModelTest, PromptTemplate
+from .models import GenerationJob, ModelProfile, PromptTemplate
 from .services import jobs, registry
 
 
@@ -136,17 +137,22 @@ def model_list(request):
 def model_detail(request, name: str):
     profile = get_object_or_404(ModelProfile, name=name)
     tests = list(profile.tests.all()[:5])
+    waiting = any(test.is_waiting for test in tests)
+    served = queue_served(profile.queue)
     context = {
         "profile": profile,
         "tests": tests,
         "can_edit": request.user.has_perm("generation.change_modelprofile"),
+        "queue_served": served,
+        # Poll while a test waits for a worker that exists; otherwise say why it waits.
+        "polling": waiting and served,
     }
     return render_page(
         request,
         "generation/model_detail.html",
         context,
         partial="model-tests",
-        finished=not any(test.status == ModelTest.Status.QUEUED for test in tests),
+        finished=not context["polling"],
     )
 
 

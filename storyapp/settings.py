@@ -5,6 +5,7 @@ STORYAPP_HTTPS=1 behind TLS. Nothing production-only is hard-coded here.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,17 +43,47 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
 DEBUG = env_bool("DEBUG", False)
+
+# A local install keeps a generated key in var/secret_key (mode 600), written by the first run
+# with DEBUG on (make run) and read by every later command, DEBUG or not. A deploy sets
+# SECRET_KEY itself; without it and without that file the app refuses to start.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+
+
+def _local_secret_key(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50) + "\n")
+    return path.read_text().strip()
+
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if SECRET_KEY_FILE.exists():
+        SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
+    elif DEBUG:
+        SECRET_KEY = _local_secret_key(SECRET_KEY_FILE)
+    else:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
-            "value (for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-            "or set DEBUG=1 for local development."
+            "value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or run "
+            f"`make run` once so a local key is written to {SECRET_KEY_FILE}."
         )
-    SECRET_KEY = "django-insecure-local-development-only-" + "x" * 20
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -71,6 +102,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "storyapp",
     "curation",
     "generation",
 ]
@@ -164,6 +196,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "storyapp.auth.client_ip"
+AXES_USERNAME_CALLABLE = "storyapp.auth.lockout_username"
 
 # --- Security -----------------------------------------------------------------------------
 HTTPS = env_bool("STORYAPP_HTTPS", False)
@@ -180,7 +214,12 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("STORYAPP_BEHIND_PROXY", False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client address for the
+# sign-in lockout from X-Forwarded-For, trusting exactly STORYAPP_PROXY_COUNT proxies
+# (storyapp.auth.client_ip). Direct: REMOTE_ADDR.
+STORYAPP_BEHIND_PROXY = env_bool("STORYAPP_BEHIND_PROXY", False)
+STORYAPP_PROXY_COUNT = env_int("STORYAPP_PROXY_COUNT", 1)
+if STORYAPP_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Strict CSP: scripts and styles only from our own origin; no inline code, no eval.
@@ -263,12 +302,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Model-server keys and bearer tokens never reach a log line (storyapp.redaction).
+    "filters": {"redact": {"()": "storyapp.redaction.RedactingFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "httpx2": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -281,12 +324,14 @@ CSRF_FAILURE_VIEW = "storyapp.views.csrf_failure"
 # --- Generation ---------------------------------------------------------------------------
 # Hosts a model profile's base URL may point at (exact host names; loopback by default).
 STORYAPP_MODEL_HOSTS = env_list("STORYAPP_MODEL_HOSTS", "127.0.0.1,localhost,::1")
-STORYAPP_HTTP_TIMEOUT = float(os.environ.get("STORYAPP_HTTP_TIMEOUT", "120"))
+STORYAPP_HTTP_TIMEOUT = env_float("STORYAPP_HTTP_TIMEOUT", 120)
 STORYAPP_HTTP_MAX_RETRIES = env_int("STORYAPP_HTTP_MAX_RETRIES", 3)
 # A claimed item whose heartbeat is older than this goes back to the queue (its worker died).
-STORYAPP_CLAIM_STALE_SECONDS = env_int("STORYAPP_CLAIM_STALE_SECONDS", 90)
-STORYAPP_HEARTBEAT_SECONDS = env_int("STORYAPP_HEARTBEAT_SECONDS", 10)
+STORYAPP_CLAIM_STALE_SECONDS = env_float("STORYAPP_CLAIM_STALE_SECONDS", 90)
+STORYAPP_HEARTBEAT_SECONDS = env_float("STORYAPP_HEARTBEAT_SECONDS", 10)
 STORYAPP_MAX_ATTEMPTS = env_int("STORYAPP_MAX_ATTEMPTS", 3)
+# A model test still queued after this long fails with that reason instead of waiting forever.
+STORYAPP_MODEL_TEST_WAIT_MINUTES = env_int("STORYAPP_MODEL_TEST_WAIT_MINUTES", 30)
 # At most this many tasks are enqueued for one job (each claims batches until none is left).
 STORYAPP_TASKS_PER_JOB = env_int("STORYAPP_TASKS_PER_JOB", 4)
 
@@ -295,8 +340,8 @@ STORYAPP_TASKS_PER_JOB = env_int("STORYAPP_TASKS_PER_JOB", 4)
 # score of at least APPROVE_MEAN; rejected when a majority of OVERLAP rejects; otherwise an admin
 # adjudicates.
 STORYAPP_REVIEW_OVERLAP = env_int("STORYAPP_REVIEW_OVERLAP", 2)
-STORYAPP_APPROVE_MEAN = float(os.environ.get("STORYAPP_APPROVE_MEAN", "4.0"))
+STORYAPP_APPROVE_MEAN = env_float("STORYAPP_APPROVE_MEAN", 4.0)
 STORYAPP_RESERVATION_MINUTES = env_int("STORYAPP_RESERVATION_MINUTES", 10)
 # rapidfuzz token-set similarity (0-100) above which texts are flagged as near-duplicates.
-STORYAPP_TOPIC_SIMILARITY = float(os.environ.get("STORYAPP_TOPIC_SIMILARITY", "85"))
-STORYAPP_STORY_SIMILARITY = float(os.environ.get("STORYAPP_STORY_SIMILARITY", "90"))
+STORYAPP_TOPIC_SIMILARITY = env_float("STORYAPP_TOPIC_SIMILARITY", 85)
+STORYAPP_STORY_SIMILARITY = env_float("STORYAPP_STORY_SIMILARITY", 90)

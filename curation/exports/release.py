@@ -14,8 +14,18 @@ from .rows import export_rows
 from .writers import SplitWriter, write_hf_metadata
 
 
-def release_write(export: DatasetExport, folder: Path) -> dict:
-    """Write every file of the release into ``folder``; return the manifest."""
+class Progress:
+    """How many stories a run has written so far (read by its heartbeat thread)."""
+
+    value = 0
+
+
+def release_write(export: DatasetExport, folder: Path, progress: Progress | None = None) -> dict:
+    """Write every file of the release into ``folder``; return the manifest.
+
+    Only reads the database while rows stream: progress goes to ``progress``, which the run's
+    heartbeat writes from its own connection."""
+    progress = progress or Progress()
     writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
     ids = {"train": [], "validation": []}
     per_theme: Counter = Counter()
@@ -34,8 +44,8 @@ def release_write(export: DatasetExport, folder: Path) -> dict:
             templates.add(template)
             samplings.add(sampling)
             done += 1
-            if done % 20000 == 0:
-                DatasetExport.objects.filter(pk=export.pk).update(progress=done)
+            if done % 1000 == 0:
+                progress.value = done
     finally:
         digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
     if done == 0:

@@ -1,48 +1,179 @@
-"""Running an export: write the release aside, then move it into place in one rename."""
+"""Running an export: claim it, write the release aside, then move it into place in one rename.
 
-import os
+Crash-safe in the way generation items are. A run claims the export with a conditional UPDATE
+(queued -> running, with a fresh token), so a duplicated task finds nothing to do. While it
+writes, a heartbeat thread touches ``heartbeat_at`` (and reports progress: the run's own
+connection only reads while rows stream, so SQLite never has to upgrade a long read to a write).
+The sweeper puts an export whose worker stopped beating back in the queue, or fails it with the
+reason after ``STORYAPP_MAX_ATTEMPTS`` such losses, and removes the dead run's temp folder. The
+release appears with one rename of a complete folder; a run that finds the release already in
+place (its predecessor died between the rename and the database write) adopts it after checking
+every file against the manifest.
+"""
+
+import json
+import logging
 import shutil
-import tempfile
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from storyapp.heartbeat import heartbeat
+from storyapp.redaction import scrub
+from storyapp.workers import worker_identity
+
 from ..models import DatasetExport
-from .layout import export_folder, export_root
-from .release import release_write
+from .layout import export_folder, export_root, sha256_of
+from .release import Progress, release_write
+
+logger = logging.getLogger(__name__)
 
 
-def export_run(*, export_id: int) -> DatasetExport:
-    """Write the release files. Idempotent: a finished export is left as it is."""
-    export = DatasetExport.objects.get(pk=export_id)
-    if export.status == DatasetExport.Status.DONE:
-        return export
-    DatasetExport.objects.filter(pk=export.pk).update(status=DatasetExport.Status.RUNNING)
+def temp_folder(export: DatasetExport, token: str) -> Path:
+    return export_root() / f".{export.name}-{token}"
+
+
+def _remove_temp_folders(name: str, *, keep: str = "") -> None:
+    """Remove the temp folders that runs of the export ``name`` left behind."""
     root = export_root()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{export.name}-", dir=root))
-    try:
-        manifest = release_write(export, tmp)
-        final = export_folder(export)
-        if final.exists():
-            raise RuntimeError(f"{final} already exists")
-        os.replace(tmp, final)
-    except Exception as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        DatasetExport.objects.filter(pk=export.pk).update(
-            status=DatasetExport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    done = {
+    if not root.is_dir():
+        return
+    for path in root.glob(f".{name}-*"):
+        if path.name != keep and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def export_claim(*, export_id: int, worker_id: str = "") -> str | None:
+    """Take a queued export for this run; None when it is not queued (done, failed, or
+    another run has it). The conditional UPDATE makes two runs exclusive."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = DatasetExport.objects.filter(pk=export_id, status=DatasetExport.Status.QUEUED).update(
+        status=DatasetExport.Status.RUNNING,
+        claim_token=token,
+        claimed_by=(worker_id or worker_identity())[:200],
+        heartbeat_at=now,
+        started_at=now,
+        attempts=F("attempts") + 1,
+        error="",
+    )
+    return token if claimed else None
+
+
+def _finish(export_id: int, token: str, **fields) -> bool:
+    """Record the outcome, only while this run still owns the export."""
+    return bool(
+        DatasetExport.objects.filter(
+            pk=export_id, claim_token=token, status=DatasetExport.Status.RUNNING
+        ).update(finished_at=timezone.now(), claim_token="", **fields)
+    )
+
+
+def _done_fields(manifest: dict) -> dict:
+    ids = manifest["story_ids"]
+    return {
         "status": DatasetExport.Status.DONE,
-        "progress": export.total,
         "train_count": manifest["counts"]["train"],
         "validation_count": manifest["counts"]["validation"],
-        "story_ids": sorted(manifest["story_ids"]["train"] + manifest["story_ids"]["validation"]),
+        "progress": manifest["counts"]["train"] + manifest["counts"]["validation"],
+        "story_ids": sorted(ids["train"] + ids["validation"]),
         "files": manifest["files"],
-        "finished_at": timezone.now(),
     }
-    DatasetExport.objects.filter(pk=export.pk).update(**done)
-    for field, value in done.items():
-        setattr(export, field, value)
+
+
+def _published_manifest(folder: Path) -> dict:
+    """The manifest of a release already in place, after checking every file against it."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for name, digest in manifest["files"].items():
+        if sha256_of(folder / name) != digest:
+            raise RuntimeError(f"{folder.name}/{name} does not match its manifest")
+    return manifest
+
+
+def _publish(tmp: Path, final: Path, manifest: dict) -> dict:
+    """Move the written release into place; adopt the one already there, if any."""
+    try:
+        tmp.rename(final)
+    except OSError:
+        if not (final / "manifest.json").is_file():
+            raise RuntimeError(
+                f"{final} exists but holds no complete release; move it away and retry"
+            ) from None
+        shutil.rmtree(tmp, ignore_errors=True)
+        return _published_manifest(final)
+    return manifest
+
+
+def export_run(*, export_id: int, worker_id: str = "") -> DatasetExport | None:
+    """Write the release of a queued export. A duplicated or late delivery does nothing and
+    returns None; a failure marks the export failed with the reason, then re-raises."""
+    token = export_claim(export_id=export_id, worker_id=worker_id)
+    if token is None:
+        return None
+    export = DatasetExport.objects.select_related("created_by").get(pk=export_id)
+    export_root().mkdir(parents=True, exist_ok=True)
+    tmp = temp_folder(export, token)
+    _remove_temp_folders(export.name, keep=tmp.name)
+    progress = Progress()
+    owned = DatasetExport.objects.filter(pk=export_id, claim_token=token)
+
+    def beat():
+        owned.update(heartbeat_at=timezone.now(), progress=progress.value)
+
+    try:
+        final = export_folder(export)
+        if (final / "manifest.json").is_file():
+            manifest = _published_manifest(final)  # an earlier run got this far
+        else:
+            tmp.mkdir()
+            with heartbeat(beat):
+                manifest = release_write(export, tmp, progress)
+            manifest = _publish(tmp, final, manifest)
+    except Exception as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = scrub(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
+        _finish(export_id, token, status=DatasetExport.Status.FAILED, error=reason[:2000])
+        raise
+    if not _finish(export_id, token, **_done_fields(manifest)):
+        logger.warning("export %s: finished after its claim was taken back", export.name)
+    export.refresh_from_db()
     return export
+
+
+def exports_sweep(*, now=None) -> list[int]:
+    """Take back running exports whose worker stopped beating: queue them again, or fail them
+    after STORYAPP_MAX_ATTEMPTS losses. Removes their temp folders. Returns the ids queued
+    again (the caller enqueues a task for each)."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.STORYAPP_CLAIM_STALE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            DatasetExport.objects.select_for_update()
+            .filter(status=DatasetExport.Status.RUNNING)
+            .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+            .values_list("pk", "name", "attempts")
+        )
+        if not rows:
+            return []
+        limit = settings.STORYAPP_MAX_ATTEMPTS
+        retry = [pk for pk, _, attempts in rows if attempts < limit]
+        give_up = [pk for pk, _, attempts in rows if attempts >= limit]
+        running = DatasetExport.objects.filter(status=DatasetExport.Status.RUNNING)
+        running.filter(pk__in=retry).update(
+            status=DatasetExport.Status.QUEUED, claim_token="", claimed_by="", heartbeat_at=None
+        )
+        running.filter(pk__in=give_up).update(
+            status=DatasetExport.Status.FAILED,
+            claim_token="",
+            finished_at=now,
+            error=f"its worker stopped responding {limit} times; retry it from this page",
+        )
+    for _, name, _ in rows:
+        _remove_temp_folders(name)
+    logger.info("swept %d export(s): %d queued again", len(rows), len(retry))
+    return retry

@@ -1,9 +1,7 @@
 """Creating exports (validated, recorded, queued) and comparing releases."""
 
-from functools import partial
-
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from .. import tasks
@@ -11,8 +9,24 @@ from ..models import DatasetExport, Theme
 from .layout import export_root
 from .rows import exportable_stories
 
+MAX_SEED = 2**63 - 1
 
-def export_validate(*, name: str, fmt: str, min_score, val_fraction: float, models, themes) -> None:
+
+def _name_in_use(name: str) -> bool:
+    return DatasetExport.objects.filter(name=name).exists() or (export_root() / name).exists()
+
+
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        "An export named %(name)s exists; releases never change. Pick another name.",
+        code="export_exists",
+        params={"name": name},
+    )
+
+
+def export_validate(
+    *, name: str, fmt: str, min_score, val_fraction: float, models, themes, seed: int = 42
+) -> None:
     errors = []
     if not name or slugify(name) != name:
         errors.append(
@@ -20,14 +34,8 @@ def export_validate(*, name: str, fmt: str, min_score, val_fraction: float, mode
                 "The name uses lowercase letters, digits, - and _ only.", code="export_name_invalid"
             )
         )
-    elif DatasetExport.objects.filter(name=name).exists() or (export_root() / name).exists():
-        errors.append(
-            ValidationError(
-                "An export named %(name)s exists; releases never change. Pick another name.",
-                code="export_exists",
-                params={"name": name},
-            )
-        )
+    elif _name_in_use(name):
+        errors.append(_name_taken(name))
     if fmt not in DatasetExport.Format.values:
         errors.append(
             ValidationError(
@@ -36,6 +44,14 @@ def export_validate(*, name: str, fmt: str, min_score, val_fraction: float, mode
         )
     if min_score is not None and not 1 <= min_score <= 5:
         errors.append(ValidationError("Minimum score must be 1-5.", code="min_score_range"))
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        errors.append(
+            ValidationError(
+                "The seed is a whole number from 0 to %(max)s.",
+                code="seed_range",
+                params={"max": MAX_SEED},
+            )
+        )
     if not 0 <= val_fraction < 1:
         errors.append(
             ValidationError("Validation fraction must be in [0, 1).", code="val_fraction_range")
@@ -75,25 +91,67 @@ def export_create(
         val_fraction=val_fraction,
         models=models,
         themes=themes,
+        seed=seed,
     )
-    with transaction.atomic():
-        export = DatasetExport.objects.create(
+    try:
+        export = _export_record(
             name=name,
-            format=fmt,
+            fmt=fmt,
             min_score=min_score,
-            models_filter=models,
-            themes_filter=themes,
+            models=models,
+            themes=themes,
             use_edits=use_edits,
             val_fraction=val_fraction,
             seed=seed,
-            created_by=actor,
+            actor=actor,
+            enqueue=enqueue,
         )
-        export.total = exportable_stories(export).count()
-        if export.total == 0:
-            raise ValidationError("No approved story matches these filters.", code="export_empty")
-        export.save(update_fields=["total"])
-        if enqueue:
-            transaction.on_commit(partial(tasks.export_run_task.enqueue, export_id=export.pk))
+    except IntegrityError:
+        # Another admin took the name between our check and our write.
+        raise _name_taken(name) from None
+    return export
+
+
+@transaction.atomic
+def _export_record(
+    *, name, fmt, min_score, models, themes, use_edits, val_fraction, seed, actor, enqueue
+) -> DatasetExport:
+    export = DatasetExport.objects.create(
+        name=name,
+        format=fmt,
+        min_score=min_score,
+        models_filter=models,
+        themes_filter=themes,
+        use_edits=use_edits,
+        val_fraction=val_fraction,
+        seed=seed,
+        created_by=actor,
+    )
+    export.total = exportable_stories(export).count()
+    if export.total == 0:
+        raise ValidationError("No approved story matches these filters.", code="export_empty")
+    export.save(update_fields=["total"])
+    if enqueue:
+        tasks.export_enqueue(export_id=export.pk)
+    return export
+
+
+@transaction.atomic
+def export_retry(*, export: DatasetExport) -> DatasetExport:
+    """Queue a failed export again (its name and options stay; the release is written anew)."""
+    queued = DatasetExport.objects.filter(pk=export.pk, status=DatasetExport.Status.FAILED).update(
+        status=DatasetExport.Status.QUEUED,
+        attempts=0,
+        error="",
+        progress=0,
+        finished_at=None,
+        claim_token="",
+        heartbeat_at=None,
+    )
+    if not queued:
+        raise ValidationError("Only a failed export can be retried.", code="export_not_failed")
+    tasks.export_enqueue(export_id=export.pk)
+    export.refresh_from_db()
     return export
 
 

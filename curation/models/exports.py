@@ -39,6 +39,13 @@ class DatasetExport(models.Model):
     story_ids = models.JSONField(default=list, blank=True)
     files = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The run that owns the export (curation.exports.runner): claimed with a conditional UPDATE,
+    # kept alive by a heartbeat, taken back by the sweeper when its worker stops beating.
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -53,6 +60,10 @@ class DatasetExport(models.Model):
                 name="export_val_fraction_range",
             )
         ]
+        indexes = [
+            # The sweeper: running exports whose heartbeat is old.
+            models.Index(fields=["status", "heartbeat_at"], name="export_status_heartbeat_idx"),
+        ]
         permissions = [("download_export", "Can create and download dataset exports")]
 
     def __str__(self):
@@ -60,3 +71,7 @@ class DatasetExport(models.Model):
 
     def get_absolute_url(self):
         return reverse("curation:export_detail", args=[self.name])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

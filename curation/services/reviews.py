@@ -120,8 +120,9 @@ def story_status_recompute(story: Story) -> str:
 def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Review:
     """Record a review and recompute the story's status in one transaction.
 
-    Refuses a second review of the same story by the same reviewer, and reviews of stories
-    that already have enough reviews or have been decided.
+    Refuses a second review of the same story by the same reviewer, reviews of stories that
+    already have enough reviews or have been decided, and reviews of a story another reviewer
+    holds (their reservation has not expired): the holder's work is never thrown away.
     """
     _validate_review(data)
     comment = data.get("comment", "").strip()
@@ -141,6 +142,17 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
                     params={"status": story.get_status_display().lower()},
                 )
             now = timezone.now()
+            if (
+                story.reserved_by_id not in (None, reviewer.pk)
+                and story.reserved_until
+                and story.reserved_until > now
+            ):
+                raise ValidationError(
+                    "Another reviewer is reviewing this story (until %(until)s); take the next "
+                    "one.",
+                    code="story_reserved",
+                    params={"until": timezone.localtime(story.reserved_until).strftime("%H:%M")},
+                )
             review = Review.objects.create(
                 story=story,
                 reviewer=reviewer,

@@ -28,9 +28,30 @@ def roles_sync() -> list[Group]:
     return groups
 
 
+ADMIN_ROLE = "Admin"
+
+
+def _lock_admins() -> Group:
+    """Lock the Admin group row: every change that could remove an admin takes this lock
+    first, so two of them run one after the other and the second counts what the first left
+    (a lock on the users alone would not stop two admins demoting each other at once)."""
+    return Group.objects.select_for_update().get(name=ADMIN_ROLE)
+
+
+def _refuse_last_admin(user, admins: Group) -> None:
+    others = admins.user_set.filter(is_active=True).exclude(pk=user.pk)
+    if user.is_active and user.groups.filter(pk=admins.pk).exists() and not others.exists():
+        raise ValidationError(
+            "%(user)s is the last active admin; make someone else an admin first.",
+            code="last_admin",
+            params={"user": user.get_username()},
+        )
+
+
 @transaction.atomic
 def user_set_roles(*, user, role_names: Iterable[str], actor) -> None:
-    """Replace a user's role groups. An admin cannot remove their own Admin role."""
+    """Replace a user's role groups. An admin cannot remove their own Admin role, and nobody
+    can remove the last active admin's."""
     known = {role.name for role in ROLES}
     wanted = set(role_names)
     unknown = wanted - known
@@ -38,9 +59,25 @@ def user_set_roles(*, user, role_names: Iterable[str], actor) -> None:
         raise ValidationError(
             "Unknown role: %(roles)s.", code="role_unknown", params={"roles": ", ".join(unknown)}
         )
-    if user.pk == actor.pk and "Admin" not in wanted and user.groups.filter(name="Admin").exists():
-        raise ValidationError(
-            "You cannot remove your own Admin role; ask another admin.", code="role_self_demote"
-        )
+    if ADMIN_ROLE not in wanted:
+        admins = _lock_admins()
+        if user.pk == actor.pk and user.groups.filter(pk=admins.pk).exists():
+            raise ValidationError(
+                "You cannot remove your own Admin role; ask another admin.",
+                code="role_self_demote",
+            )
+        _refuse_last_admin(user, admins)
     user.groups.remove(*Group.objects.filter(name__in=known - wanted))
     user.groups.add(*Group.objects.filter(name__in=wanted))
+
+
+@transaction.atomic
+def user_set_active(*, user, active: bool, actor) -> None:
+    """Activate or deactivate a user (they keep their history). Nobody deactivates themself
+    or the last active admin."""
+    if not active:
+        if user.pk == actor.pk:
+            raise ValidationError("You cannot deactivate yourself.", code="self_deactivate")
+        _refuse_last_admin(user, _lock_admins())
+    type(user).objects.filter(pk=user.pk).update(is_active=active)
+    user.is_active = active

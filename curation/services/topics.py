@@ -34,14 +34,17 @@ def topics_add_generated(*, theme_id: int, texts: Sequence[str], provenance: dic
     return len(fresh)
 
 
+DECISIONS = {
+    "approve": Topic.Status.APPROVED,
+    "reject": Topic.Status.REJECTED,
+    "duplicate": Topic.Status.REJECTED,
+    "reset": Topic.Status.PENDING,
+}
+
+
 @transaction.atomic
 def topic_decide(*, topic_id: int, decision: str, actor, duplicate_of: int | None = None) -> Topic:
-    targets = {
-        "approve": Topic.Status.APPROVED,
-        "reject": Topic.Status.REJECTED,
-        "duplicate": Topic.Status.REJECTED,
-        "reset": Topic.Status.PENDING,
-    }
+    targets = DECISIONS
     if decision not in targets:
         raise ValidationError("Unknown decision.", code="decision_invalid")
     topic = Topic.objects.select_for_update().get(pk=topic_id)

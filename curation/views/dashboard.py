@@ -1,5 +1,6 @@
 """The overview: counts per stage, review activity, scores and agreement."""
 
+from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -9,6 +10,7 @@ from ..models import Review
 
 
 @require_GET
+@permission_required("curation.view_story", raise_exception=True)
 def dashboard(request):
     data = dashboard_data()
     peak = max([row["n"] for row in data["per_day"]] + [1])

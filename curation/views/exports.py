@@ -1,5 +1,6 @@
 """Dataset exports: admin-only pages and downloads."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -12,12 +13,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
+from storyapp.workers import queue_served
 
 from .. import selectors
 from ..exports.download import export_file_path, export_zip_stream
 from ..exports.services import export_create, export_diff
+from ..exports.services import export_retry as export_retry_service
 from ..forms import ExportForm
 from ..models import DatasetExport, Story
+from ..tasks import export_run_task
 
 PERMISSION = "curation.download_export"
 
@@ -90,19 +94,42 @@ def export_detail(request, name: str):
     if export.status == DatasetExport.Status.DONE:
         path = export_file_path(export, "README.md")
         card = path.read_text(encoding="utf-8") if path else ""
+    # Poll only while someone works on it: not when its worker stopped beating (the sweeper
+    # will queue it again) and not while it waits for a queue that no worker serves.
+    queue = export_run_task.queue_name
+    stalled = selectors.export_stalled(export)
+    no_worker = export.status == DatasetExport.Status.QUEUED and not queue_served(queue)
     context = {
         "export": export,
         "files": sorted(export.files.items()),
         "card": card,
         "percent": round(100 * export.progress / export.total) if export.total else 0,
+        "stalled": stalled,
+        "no_worker": no_worker,
+        "queue": queue,
+        "polling": not (export.is_finished or stalled or no_worker),
+        "max_attempts": settings.STORYAPP_MAX_ATTEMPTS,
     }
     return render_page(
         request,
         "curation/export_detail.html",
         context,
         partial="export-status",
-        finished=export.status in DatasetExport.FINISHED,
+        finished=not context["polling"],
     )
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def export_retry(request, name: str):
+    export = get_object_or_404(DatasetExport, name=name)
+    try:
+        export_retry_service(export=export)
+    except ValidationError as error:
+        messages.error(request, validation_text(error))
+    else:
+        messages.success(request, f"Export {export.name} queued again.")
+    return HttpResponseRedirect(export.get_absolute_url())
 
 
 @require_GET

@@ -11,10 +11,11 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from storyapp.errors import bad_request, validation_text
+from storyapp.errors import bad_request, form_errors_text, validation_text
 from storyapp.htmx import render_page
 
 from .. import selectors
+from ..forms import TopicDecisionForm, TopicFilterForm
 from ..models import Topic
 from ..services.topics import topic_decide as topic_decide_service
 
@@ -27,14 +28,13 @@ def topic_triage(request):
 
 
 def _topic_panel(request, params):
-    status = params.get("status") or "pending"
-    if status not in selectors.TOPIC_FILTERS:
-        return bad_request(request, f"Unknown status {status!r}.")
-    theme_id = params.get("theme") or ""
-    if theme_id and not theme_id.isdigit():
-        return bad_request(request, "Invalid theme.")
-    topics = selectors.topic_list(status=status, theme_id=int(theme_id) if theme_id else None)
+    form = TopicFilterForm(params)
+    if not form.is_valid():
+        return bad_request(request, f"Invalid filter: {form_errors_text(form, with_fields=True)}")
+    status, theme = form.cleaned_data["status"], form.cleaned_data["theme"]
+    topics = selectors.topic_list(status=status, theme_id=theme)
     page = Paginator(topics, settings.STORYAPP_PAGE_SIZE).get_page(params.get("page"))
+    theme_id = str(theme or "")
     context = {
         "page_obj": page,
         "topics": page.object_list,
@@ -50,19 +50,21 @@ def _topic_panel(request, params):
 @require_POST
 @permission_required("curation.triage_topic", raise_exception=True)
 def topic_decide(request, pk: int):
-    decision = request.POST.get("decision", "")
-    duplicate_of = request.POST.get("duplicate_of") or None
-    try:
-        topic_decide_service(
-            topic_id=pk,
-            decision=decision,
-            actor=request.user,
-            duplicate_of=int(duplicate_of) if duplicate_of and duplicate_of.isdigit() else None,
-        )
-    except Topic.DoesNotExist:
-        messages.error(request, "No such topic.")
-    except ValidationError as error:
-        messages.error(request, validation_text(error))
+    form = TopicDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form, with_fields=True))
+    else:
+        try:
+            topic_decide_service(
+                topic_id=pk,
+                decision=form.cleaned_data["decision"],
+                actor=request.user,
+                duplicate_of=form.cleaned_data["duplicate_of"],
+            )
+        except Topic.DoesNotExist:
+            messages.error(request, "No such topic.")
+        except ValidationError as error:
+            messages.error(request, validation_text(error))
     params = {key: request.POST.get(key, "") for key in ("status", "theme", "page")}
     if request.htmx:
         return _topic_panel(request, params)

@@ -8,18 +8,18 @@ harmless. A claim carries a heartbeat; the sweeper returns items whose worker st
 or fails them after ``STORYAPP_MAX_ATTEMPTS`` such losses.
 """
 
-import contextlib
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from ..models import GenerationJob, JobItem
+from storyapp.heartbeat import heartbeat
+
+from ..models import GenerationJob, JobItem, ModelTest
 
 logger = logging.getLogger(__name__)
 
@@ -56,36 +56,10 @@ def items_claim(*, job_id: int, worker_id: str, limit: int) -> tuple[str, list[J
     return token, list(JobItem.objects.filter(claim_token=token).order_by("pk"))
 
 
-@contextlib.contextmanager
 def claim_heartbeat(token: str):
     """Keep a claim alive while the model works (a thread touching heartbeat_at)."""
-    interval = settings.STORYAPP_HEARTBEAT_SECONDS
-    if interval <= 0:
-        yield
-        return
-    stop = threading.Event()
-
-    def beat():
-        try:
-            while not stop.wait(interval):
-                try:
-                    JobItem.objects.filter(claim_token=token, status=JobItem.Status.CLAIMED).update(
-                        heartbeat_at=timezone.now()
-                    )
-                except DatabaseError:
-                    # A busy database delays a beat; the next one (or the sweeper's grace
-                    # period, several beats long) covers it.
-                    logger.warning("claim heartbeat skipped: database busy", exc_info=True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name="claim-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    claimed = JobItem.objects.filter(claim_token=token, status=JobItem.Status.CLAIMED)
+    return heartbeat(lambda: claimed.update(heartbeat_at=timezone.now()))
 
 
 def items_sweep(*, now=None) -> dict[int, int]:
@@ -154,3 +128,27 @@ def job_refresh_status(*, job_id: int) -> GenerationJob:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
     return job
+
+
+def model_tests_sweep(*, now=None) -> int:
+    """Fail model tests nobody will finish: running with a silent worker, or queued longer
+    than STORYAPP_MODEL_TEST_WAIT_MINUTES. Returns how many it failed."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.STORYAPP_CLAIM_STALE_SECONDS)
+    waited = settings.STORYAPP_MODEL_TEST_WAIT_MINUTES
+    dead = ModelTest.objects.filter(status=ModelTest.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)
+    )
+    n = dead.update(
+        status=ModelTest.Status.FAILED,
+        finished_at=now,
+        error="its worker stopped responding during the test",
+    )
+    n += ModelTest.objects.filter(
+        status=ModelTest.Status.QUEUED, created_at__lt=now - timedelta(minutes=waited)
+    ).update(
+        status=ModelTest.Status.FAILED,
+        finished_at=now,
+        error=f"no worker on its queue picked it up within {waited} minutes",
+    )
+    return n

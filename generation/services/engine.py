@@ -1,19 +1,24 @@
 """The generation loop: claim items, build their requests, call the model outside any
 transaction, and hand the outputs to curation with their provenance. Also model tests."""
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from curation.models import Theme, Topic
 from curation.services.stories import story_add_generated
 from curation.services.topics import topics_add_generated
+from storyapp.heartbeat import heartbeat
+from storyapp.workers import worker_identity
 
 from .. import prompts
-from ..backends import GenerationRequest, GenerationResult, backend_for
+from ..backends import GenerationRequest, GenerationResult, backend_for, short_text
 from ..models import GenerationJob, JobItem, ModelTest
-from ..parsing import parse_topics
+from ..parsing import clean_text, parse_topics
 from .claims import claim_heartbeat, items_claim, job_refresh_status
-from .workers import worker_identity
+
+logger = logging.getLogger(__name__)
 
 TEST_MESSAGES = [{"role": "user", "content": "Write one sentence about a lighthouse."}]
 
@@ -135,9 +140,10 @@ def items_complete(
         for item, request, result in zip(items, requests, results, strict=True):
             if item.pk not in owned:
                 continue
+            result = result.sanitized()
             item.raw_output = result.text
             item.prompt = result.prompt_text
-            item.finish_reason = result.finish_reason[:32]
+            item.finish_reason = result.finish_reason
             item.prompt_tokens = result.prompt_tokens
             item.completion_tokens = result.completion_tokens
             item.latency_ms = result.latency_ms
@@ -147,7 +153,15 @@ def items_complete(
             else:
                 writer = _write_topics if job.kind == GenerationJob.Kind.TOPICS else _write_story
                 provenance = _provenance(job, item, request, result)
-                item.outputs, item.short, note = writer(job, item, provenance, result)
+                try:
+                    with transaction.atomic():  # a savepoint: a refused output fails one item
+                        item.outputs, item.short, note = writer(job, item, provenance, result)
+                except DatabaseError as exc:
+                    logger.warning(
+                        "job %s item %s: output refused", job.pk, item.key, exc_info=True
+                    )
+                    item.outputs, item.short = 0, False
+                    note = f"could not store the output: {short_text(clean_text(str(exc)))}"
                 item.status = JobItem.Status.DONE if not note else JobItem.Status.FAILED
                 item.error = note
             written.append(item)
@@ -175,7 +189,7 @@ def job_work(*, job_id: int, worker_id: str | None = None) -> int:
             break
         requests = requests_for(job, items)
         with claim_heartbeat(token):
-            results = backend.generate(requests)
+            results = _generate(backend, requests)
         written += items_complete(
             job=job, token=token, items=items, requests=requests, results=results
         )
@@ -183,11 +197,30 @@ def job_work(*, job_id: int, worker_id: str | None = None) -> int:
     return written
 
 
+def _generate(backend, requests) -> list[GenerationResult]:
+    """The backend's results; a backend that raises fails these items with the reason (it
+    must not leave them claimed until the sweeper hides the cause)."""
+    try:
+        return backend.generate(requests)
+    except Exception as exc:
+        logger.exception("generation failed")
+        error = f"generation failed: {short_text(clean_text(str(exc)))}"
+        return [GenerationResult(error=error) for _ in requests]
+
+
 def model_test_run(*, test_id: int) -> None:
-    """Run one short generation for a queued ModelTest and store its outcome on it."""
-    test = ModelTest.objects.select_related("profile").filter(pk=test_id).first()
-    if test is None or test.status != ModelTest.Status.QUEUED:
+    """Run one short generation for a queued ModelTest and store its outcome on it.
+
+    Claimed queued -> running with a conditional UPDATE (a duplicated task does nothing) and
+    kept alive by a heartbeat; whatever happens, the test ends succeeded or failed with the
+    reason (``models_sweep`` fails one whose worker died)."""
+    now = timezone.now()
+    claimed = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.QUEUED).update(
+        status=ModelTest.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not claimed:
         return
+    test = ModelTest.objects.select_related("profile").get(pk=test_id)
     profile = test.profile
     request = GenerationRequest(
         messages=TEST_MESSAGES,
@@ -196,11 +229,15 @@ def model_test_run(*, test_id: int) -> None:
         top_p=profile.top_p,
         seed=profile.seed,
     )
-    [result] = backend_for(profile).generate([request])
-    test.status = ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED
-    test.output = result.text
-    test.error = result.error
-    test.latency_ms = result.latency_ms
-    test.completion_tokens = result.completion_tokens
-    test.finished_at = timezone.now()
-    test.save()
+    running = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.RUNNING)
+    with heartbeat(lambda: running.update(heartbeat_at=timezone.now())):
+        [result] = _generate(backend_for(profile), [request])
+    result = result.sanitized()
+    running.update(
+        status=ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED,
+        output=result.text,
+        error=result.error,
+        latency_ms=result.latency_ms,
+        completion_tokens=result.completion_tokens,
+        finished_at=timezone.now(),
+    )

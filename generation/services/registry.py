@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from storyapp.redaction import API_KEY_ENV_HELP, api_key_env_allowed
+
 from .. import prompts, tasks
 from ..backends import validate_base_url
 from ..bundled import ensure_bundled_model
@@ -34,11 +36,13 @@ def _profile_validate(profile: ModelProfile) -> None:
                 validate_base_url(profile.base_url)
             except ValidationError as error:
                 errors.append(error)
-    if profile.api_key_env and not profile.api_key_env.replace("_", "").isalnum():
+    if profile.api_key_env and not api_key_env_allowed(profile.api_key_env):
         errors.append(
             ValidationError(
-                "The API key setting is the NAME of an environment variable (letters, digits, _).",
-                code="api_key_env_invalid",
+                "The API key setting is the NAME of an environment variable that holds only "
+                "that key: %(pattern)s. %(name)s is not one.",
+                code="api_key_env_not_allowed",
+                params={"pattern": API_KEY_ENV_HELP, "name": profile.api_key_env[:100]},
             )
         )
     if profile.queue not in settings.TASK_QUEUES:

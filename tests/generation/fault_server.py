@@ -81,6 +81,14 @@ class FaultServer:
                     body = completion("x")
                     body["choices"] = []
                     return self.send(200, body)
+                if model == "echo-auth":
+                    # A server that puts the request's Authorization header in its error.
+                    auth = self.headers.get("Authorization", "")
+                    return self.send(401, {"error": {"message": f"bad credentials: {auth}"}})
+                if model == "nul-error":
+                    return self.send(500, {"error": {"message": "upstream\u0000 exploded"}})
+                if model == "nul-finish":
+                    return self.send(200, completion("1. A nul\u0000 topic here", "stop\u0000"))
                 if model == "redirect":
                     self.send_response(307)
                     self.send_header("Location", "http://127.0.0.1:9/v1/chat/completions")

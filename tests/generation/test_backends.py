@@ -88,12 +88,12 @@ def test_loopback_base_urls_are_allowed_by_default():
 
 
 def test_a_missing_api_key_variable_is_a_readable_error(monkeypatch):
-    monkeypatch.delenv("STORYAPP_TEST_KEY", raising=False)
+    monkeypatch.delenv("STORYAPP_KEY_TEST", raising=False)
     backend = OpenAIBackend(
-        base_url="http://127.0.0.1:9/v1", model="m", api_key_env="STORYAPP_TEST_KEY"
+        base_url="http://127.0.0.1:9/v1", model="m", api_key_env="STORYAPP_KEY_TEST"
     )
     [result] = backend.generate([greedy(MESSAGES[0])])
-    assert result.error == "environment variable STORYAPP_TEST_KEY is not set"
+    assert result.error == "environment variable STORYAPP_KEY_TEST is not set"
 
 
 def test_min_new_tokens_gives_fixed_length_outputs(tiny_model_folder):

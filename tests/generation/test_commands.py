@@ -29,14 +29,18 @@ def test_register_model_creates_then_updates_only_given_fields():
         "--base-url",
         "http://127.0.0.1:8080/v1",
         "--api-key-env",
-        "SRV_KEY",
+        "SRV_API_KEY",
         "--concurrency",
         "8",
     )
     assert out.startswith("Registered srv: teacher, openai, llama, queue teacher")
     run("register_model", "srv", "--temperature", "0.2")
     profile = ModelProfile.objects.get(name="srv")
-    assert (profile.temperature, profile.concurrency, profile.api_key_env) == (0.2, 8, "SRV_KEY")
+    assert (profile.temperature, profile.concurrency, profile.api_key_env) == (
+        0.2,
+        8,
+        "SRV_API_KEY",
+    )
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """The openai backend against a local server that fails in every way a real one does."""
 
+import logging
 import time
 
 import pytest
@@ -106,3 +107,75 @@ def test_a_job_on_a_misbehaving_server_finishes_with_readable_item_errors(
     assert job.status == "failed" and job.finished_at is not None
     errors = [item.error for item in job.items.all()]
     assert all(e.startswith(error) for e in errors), errors
+
+
+@pytest.mark.django_db
+def test_a_key_echoed_by_the_server_never_reaches_a_row_a_page_or_a_log(
+    server, settings, monkeypatch, caplog, editor_client
+):
+    from curation.models import Theme
+    from generation.models import ModelTest
+    from generation.services import engine, jobs, registry
+    from tests.factories import ThemeFactory
+
+    key = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("TEACHER_API_KEY", key)
+    settings.STORYAPP_HTTP_MAX_RETRIES = 0
+    profile, _ = registry.model_register(
+        name="echoer",
+        role="teacher",
+        backend="openai",
+        model="echo-auth",
+        base_url=server.url,
+        api_key_env="TEACHER_API_KEY",
+    )
+    ThemeFactory(name="Courage", status=Theme.Status.APPROVED)
+    job = jobs.job_create(kind="topics", model=profile, enqueue=False)
+    test = ModelTest.objects.create(profile=profile)
+    with caplog.at_level(logging.DEBUG):
+        engine.job_work(job_id=job.pk)
+        engine.model_test_run(test_id=test.pk)
+    test.refresh_from_db()
+    item = job.items.get()
+    assert test.status == "failed" and "HTTP 401" in test.error
+    assert item.status == "failed" and "HTTP 401" in item.error
+    for text in (test.error, item.error, item.raw_output):
+        assert key not in text
+    assert "Bearer [redacted]" in test.error
+    for page in (profile.get_absolute_url(), job.get_absolute_url()):
+        assert key.encode() not in editor_client.get(page).content
+    logged = "\n".join(logging.Formatter().format(r) for r in caplog.records)
+    assert key not in logged
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "status", "stored"),
+    [("nul-error", "failed", "exploded"), ("nul-finish", "done", "stop")],
+)
+def test_nul_bytes_from_a_server_are_cleaned_before_they_are_stored(
+    server, settings, model, status, stored
+):
+    """PostgreSQL refuses NUL in text: the real outcome is stored, not a crash."""
+    from curation.models import Theme, Topic
+    from generation.models import ModelTest
+    from generation.services import engine, jobs, registry
+    from tests.factories import ThemeFactory
+
+    settings.STORYAPP_HTTP_MAX_RETRIES = 0
+    profile, _ = registry.model_register(
+        name="nul", role="teacher", backend="openai", model=model, base_url=server.url
+    )
+    ThemeFactory(name="Courage", status=Theme.Status.APPROVED)
+    job = jobs.job_create(kind="topics", model=profile, per_input=1, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    item = job.items.get()
+    assert item.status == status
+    assert "\x00" not in item.error + item.finish_reason + item.raw_output
+    assert stored in (item.error or item.finish_reason)
+    test = ModelTest.objects.create(profile=profile)
+    engine.model_test_run(test_id=test.pk)
+    test.refresh_from_db()
+    assert test.status in ("failed", "succeeded") and "\x00" not in test.error + test.output
+    if status == "done":
+        assert "\x00" not in Topic.objects.get().text + Topic.objects.get().finish_reason

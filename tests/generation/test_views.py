@@ -5,8 +5,10 @@ from django.utils import timezone
 from curation.models import Story, Topic
 from curation.text import text_key
 from generation import selectors
-from generation.models import GenerationJob, ModelProfile, ModelTest, WorkerHeartbeat
-from generation.services import engine, jobs, registry, workers
+from generation.models import GenerationJob, ModelProfile, ModelTest
+from generation.services import engine, jobs, registry
+from storyapp.models import WorkerHeartbeat
+from storyapp.workers import worker_beat
 from tests.factories import ThemeFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -115,7 +117,7 @@ def test_console_warns_when_no_worker_serves_the_queue(editor_client, teacher):
         b"No worker is serving queue <strong>teacher</strong>"
         in editor_client.get("/jobs/").content
     )
-    workers.worker_beat(worker_id="w1", backend="db", queues=["teacher", "student"])
+    worker_beat(worker_id="w1", backend="db", queues=["teacher", "student"])
     assert b"No worker is serving" not in editor_client.get("/jobs/").content
     WorkerHeartbeat.objects.update(last_seen=timezone.now() - timezone.timedelta(minutes=10))
     assert b"No worker is serving" in editor_client.get("/jobs/").content
@@ -171,14 +173,14 @@ def test_admin_adds_a_prompt_version_and_bad_placeholders_are_refused(admin_clie
 
 @pytest.mark.django_db
 def test_api_keys_are_never_shown(admin_client, monkeypatch):
-    monkeypatch.setenv("SRV_KEY", "sk-very-secret-value")
+    monkeypatch.setenv("SRV_API_KEY", "sk-very-secret-value")
     registry.model_register(
         name="srv",
         role="teacher",
         backend="openai",
         model="m",
         base_url="http://127.0.0.1:9/v1",
-        api_key_env="SRV_KEY",
+        api_key_env="SRV_API_KEY",
     )
     for url in ("/models/", "/models/srv/", "/models/srv/edit/"):
         assert b"sk-very-secret-value" not in admin_client.get(url).content

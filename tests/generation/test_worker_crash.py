@@ -4,18 +4,13 @@ Each test runs against its own SQLite file (workers are separate processes) and 
 OpenAI-compatible server that answers slowly enough to kill a worker in the middle of a job.
 """
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import redis_up, require
 from tests.generation.fault_server import FaultServer
+from tests.workers import Site
 
 ROOT = Path(__file__).resolve().parents[2]
 N_THEMES = 12
@@ -33,70 +28,11 @@ print("JOB", job.pk)
 """
 
 
-class Site:
-    def __init__(self, tmp_path: Path, backend: str):
-        self.db = tmp_path / "crash.sqlite3"
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-        self.env = {
-            **base,
-            "DJANGO_SETTINGS_MODULE": "storyapp.settings",
-            "SECRET_KEY": "crash-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "DATABASE_URL": f"sqlite:///{self.db}",
-            "STORYAPP_VAR_DIR": str(tmp_path),
-            "STORYAPP_TASKS_BACKEND": backend,
-            "REDIS_URL": "redis://127.0.0.1:6379/14",
-            "STORYAPP_CLAIM_STALE_SECONDS": "3",
-            "STORYAPP_HEARTBEAT_SECONDS": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.workers: list[subprocess.Popen] = []
-
-    def manage(self, *args) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
-
+class JobSite(Site):
     def setup_job(self, server_url: str) -> int:
-        self.manage("migrate", "--verbosity", "0")
-        if self.env["STORYAPP_TASKS_BACKEND"] == "rq":
-            subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
-        elif self.env["STORYAPP_TASKS_BACKEND"] == "celery":
-            subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+        self.prepare()
         out = self.manage("shell", "-c", SETUP.format(n=N_THEMES, url=server_url))
         return int(out.split("JOB")[1].split()[0])
-
-    def start_worker(self, log: Path) -> subprocess.Popen:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--queues", "teacher"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: SIGKILL reaches forked children
-        )
-        self.workers.append(worker)
-        return worker
-
-    def kill(self, worker: subprocess.Popen) -> None:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for worker in self.workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=10)
-
-    def query(self, sql: str, *args):
-        with sqlite3.connect(self.db, timeout=20) as conn:
-            return conn.execute(sql, args).fetchall()
 
     def items(self, job_id: int) -> dict[str, int]:
         rows = self.query(
@@ -111,15 +47,6 @@ class Site:
     def wait_for_success(self, job_id: int, logs) -> None:
         self.wait_until(lambda: self.job_status(job_id) == "succeeded", 120, "the job", logs)
 
-    def wait_until(self, predicate, timeout: float, what: str, logs=()):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.2)
-        tails = "\n".join(Path(log).read_text()[-2000:] for log in logs)
-        pytest.fail(f"timed out waiting for {what}\n{tails}")
-
 
 @pytest.fixture
 def server():
@@ -128,7 +55,7 @@ def server():
 
 
 def _crash_and_recover(tmp_path, server, backend):
-    site = Site(tmp_path, backend)
+    site = JobSite(tmp_path, backend)
     job_id = site.setup_job(server.url)
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     try:
@@ -175,7 +102,7 @@ def test_celery_backend_worker_killed_mid_job_recovers_exactly_once(tmp_path, se
 
 @pytest.mark.timeout(300)
 def test_two_workers_share_one_job_and_nothing_is_generated_twice(tmp_path, server):
-    site = Site(tmp_path, "db")
+    site = JobSite(tmp_path, "db")
     job_id = site.setup_job(server.url)
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     try:

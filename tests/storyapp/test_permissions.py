@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests.factories import ThemeFactory
 
 URLS = [
-    ("get", "home", {}, {"Editor", "Reviewer", "Admin", None}),
+    ("get", "home", {}, {"Editor", "Reviewer", "Admin"}),
     ("get", "curation:theme_list", {}, {"Editor", "Reviewer", "Admin"}),
     ("get", "curation:theme_detail", {"pk": "theme"}, {"Editor", "Reviewer", "Admin"}),
     ("post", "curation:theme_decide", {"pk": "theme"}, {"Editor", "Admin"}),

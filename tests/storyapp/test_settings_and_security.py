@@ -112,3 +112,84 @@ def test_repeated_failed_logins_lock_the_account_out(editor, settings):
     assert response.status_code == 429
     assert b"Too many failed sign-ins" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_a_local_install_runs_the_readmes_commands_without_debug(tmp_path):
+    """The first DEBUG run writes var/secret_key (mode 600); later commands read it."""
+    var = {"STORYAPP_VAR_DIR": str(tmp_path)}
+    first = manage("check", env={**var, "DEBUG": "1"})
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(key_file.read_text().strip()) >= 50
+    later = manage("check", env=var)
+    assert later.returncode == 0, later.stderr
+    again = manage("check", env={**var, "DEBUG": "1"})
+    assert again.returncode == 0 and len(key_file.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY is not set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be a boolean"),
+        ({"DEBUG": "1", "STORYAPP_PAGE_SIZE": "many"}, "STORYAPP_PAGE_SIZE must be an integer"),
+        ({"DEBUG": "1", "STORYAPP_APPROVE_MEAN": "high"}, "STORYAPP_APPROVE_MEAN must be a number"),
+    ],
+)
+def test_configuration_errors_are_one_clear_line(tmp_path, env, message):
+    result = manage("check", env={"STORYAPP_VAR_DIR": str(tmp_path), **env})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("storyapp: configuration error:")
+    assert message in lines[0]
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_lockout_is_per_client_address(editor, settings):
+    settings.STORYAPP_BEHIND_PROXY = True
+    settings.STORYAPP_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def login(client_ip, password, forged=""):
+        chain = f"{forged}, {client_ip}" if forged else client_ip
+        return Client().post(
+            reverse("login"),
+            {"username": "ed", "password": password},
+            HTTP_X_FORWARDED_FOR=chain,
+            **proxy,
+        )
+
+    # an attacker fails five times, forging a different address in front each time
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        login("198.51.100.7", "wrong", forged=f"192.0.2.{n}")
+    assert login("198.51.100.7", PASSWORD).status_code == 429
+    # the editor, behind the same proxy from another address, still signs in
+    response = login("203.0.113.9", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+@pytest.mark.django_db
+def test_without_a_proxy_setting_forwarded_addresses_are_ignored(editor, settings):
+    assert settings.STORYAPP_BEHIND_PROXY is False
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            reverse("login"),
+            {"username": "ed", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    response = Client().post(reverse("login"), {"username": "ed", "password": PASSWORD})
+    assert response.status_code == 429  # same REMOTE_ADDR: the forged header changed nothing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["x" * 300, "ed\x00min", "\u202eadmin\u200b"])
+def test_odd_usernames_at_sign_in_are_refused_politely(username):
+    response = Client().post(reverse("login"), {"username": username, "password": "pw"})
+    assert response.status_code == 200
+    assert (
+        b"Please enter a correct username and password" in response.content
+        or (b"Ensure this value has at most" in response.content)
+        or b"Null characters are not allowed" in response.content
+    )

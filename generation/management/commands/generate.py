@@ -8,6 +8,7 @@ from generation import tasks
 from generation.models import GenerationJob, ModelProfile
 from generation.selectors import job_status_dict
 from generation.services import engine, jobs
+from storyapp.params import parse_ids
 
 EXIT_FAILED_ITEMS = 1
 EXIT_BAD_INPUT = 2
@@ -17,15 +18,12 @@ def _selection(value: str, keywords: tuple[str, ...]):
     if value in keywords:
         return value
     try:
-        ids = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
+        return parse_ids(value)
+    except ValidationError as error:
         raise CommandError(
-            f"Expected {' or '.join(keywords)} or comma-separated ids, got {value!r}.",
+            f"Expected {' or '.join(keywords)} or comma-separated ids: {' '.join(error.messages)}",
             returncode=EXIT_BAD_INPUT,
         ) from None
-    if not ids or any(i <= 0 for i in ids):
-        raise CommandError(f"No valid ids in {value!r}.", returncode=EXIT_BAD_INPUT)
-    return ids
 
 
 class Command(BaseCommand):

@@ -151,3 +151,22 @@ def test_skip_releases_the_story_for_others(make_user):
     reviews.story_release(story_id=story.pk, user=alice)
     assert reviews.story_next_for(user=alice, skip=[story.pk]) is None
     assert reviews.story_next_for(user=bob).pk == story.pk
+
+
+@pytest.mark.django_db
+def test_a_story_held_by_another_reviewer_cannot_be_reviewed_by_me(make_user):
+    holder, intruder = make_user("holder", "Reviewer"), make_user("intruder", "Reviewer")
+    story = StoryFactory()
+    assert reviews.story_next_for(user=holder).pk == story.pk
+    with pytest.raises(ValidationError) as excinfo:
+        reviews.review_submit(story_id=story.pk, reviewer=intruder, data=review_data())
+    assert excinfo.value.code == "story_reserved"
+    # the holder's work still goes through
+    reviews.review_submit(story_id=story.pk, reviewer=holder, data=review_data())
+    story.refresh_from_db()
+    assert story.review_count == 1
+    # once a reservation has expired, anyone may review
+    Story.objects.filter(pk=story.pk).update(
+        reserved_by=holder, reserved_until=timezone.now() - timedelta(minutes=1)
+    )
+    reviews.review_submit(story_id=story.pk, reviewer=intruder, data=review_data())

@@ -54,3 +54,45 @@ def test_sweeper_fails_an_item_after_too_many_dead_workers(teacher, settings):
     assert item.status == "failed" and "stopped responding 2 times" in item.error
     job.refresh_from_db()
     assert job.status == "failed"
+
+
+@pytest.mark.django_db
+def test_model_tests_never_stay_queued_or_running_forever(teacher, settings):
+    from generation import tasks
+    from generation.models import ModelTest
+
+    settings.STORYAPP_MODEL_TEST_WAIT_MINUTES = 30
+    now = timezone.now()
+    running = ModelTest.objects.create(
+        profile=teacher, status="running", heartbeat_at=now - timedelta(minutes=5)
+    )
+    waiting = ModelTest.objects.create(profile=teacher)
+    ModelTest.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(minutes=31))
+    fresh = ModelTest.objects.create(profile=teacher)
+    tasks.sweep()
+    running.refresh_from_db()
+    waiting.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (running.status, running.error) == (
+        "failed",
+        "its worker stopped responding during the test",
+    )
+    assert waiting.status == "failed" and "within 30 minutes" in waiting.error
+    assert fresh.status == "queued"
+
+
+@pytest.mark.django_db
+def test_a_model_test_that_crashes_ends_failed_with_the_reason(teacher, monkeypatch):
+    from generation.models import ModelTest
+    from generation.services import engine
+
+    class Broken:
+        def generate(self, requests):
+            raise RuntimeError("the GPU fell over")
+
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: Broken())
+    test = ModelTest.objects.create(profile=teacher)
+    engine.model_test_run(test_id=test.pk)
+    engine.model_test_run(test_id=test.pk)  # a second delivery does nothing
+    test.refresh_from_db()
+    assert (test.status, test.error) == ("failed", "generation failed: the GPU fell over")

@@ -112,3 +112,42 @@ def test_raw_mode_sends_the_seed_literal_prompt(teacher, scripted):
     assert request.messages is None
     assert request.prompt.strip().startswith("[INST]:<<SYS>>You are a chatbot")
     assert 'about "Abuse of power". Provide 7 possibilities. [/INST]' in request.prompt
+
+
+@pytest.mark.django_db
+def test_a_backend_that_raises_fails_its_items_with_the_reason(teacher, monkeypatch):
+    class Broken:
+        def generate(self, requests):
+            raise MemoryError("CUDA out of memory")
+
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: Broken())
+    ThemeFactory(name="Courage", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    item = job.items.get()
+    assert (item.status, item.error) == ("failed", "generation failed: CUDA out of memory")
+    job.refresh_from_db()
+    assert job.status == "failed"
+
+
+@pytest.mark.django_db
+def test_an_output_the_database_refuses_fails_only_its_item(teacher, scripted, monkeypatch):
+    from django.db import DataError
+
+    real = engine.topics_add_generated
+
+    def picky(*, theme_id, texts, provenance):
+        if "Exile" in texts[0]:
+            raise DataError("value too long for type character varying(500)")
+        return real(theme_id=theme_id, texts=texts, provenance=provenance)
+
+    monkeypatch.setattr("generation.services.engine.topics_add_generated", picky)
+    for name in ("Courage", "Exile"):
+        ThemeFactory(name=name, status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    statuses = dict(job.items.values_list("key", "status"))
+    assert sorted(statuses.values()) == ["done", "failed"]
+    failed = job.items.get(status="failed")
+    assert failed.error.startswith("could not store the output: value too long")
+    assert Topic.objects.count() == 7

@@ -6,8 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from generation import tasks
-from generation.services.workers import worker_beat, worker_identity
+from storyapp.workers import sweep_all, worker_beat, worker_identity
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +14,7 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run a task worker for the configured backend (db, rq or celery) with a heartbeat: "
-        "the console knows which queues are served, and items of dead workers are swept back."
+        "pages know which queues are served, and the work of dead workers is swept back."
     )
 
     def add_arguments(self, parser):
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             while True:
                 try:
                     worker_beat(worker_id=worker_id, backend=backend, queues=queues)
-                    tasks.sweep()
+                    sweep_all()
                 except Exception:
                     logger.exception("worker heartbeat failed")
                 if stop.wait(settings.STORYAPP_HEARTBEAT_SECONDS):

@@ -1,0 +1,54 @@
+"""Ids and integers from requests, parsed in one place.
+
+Database ids are signed 64-bit integers. Anything else (a 25-digit number, "²", which
+``str.isdigit`` accepts but ``int`` refuses, "-1", "abc") is a clear 400 or a 404, never a 500.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter:
+    """``<id:pk>`` in URLs: 1 to 19 ASCII digits within the id range; anything else is a 404."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValueError(f"id out of range: {value}")
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+class IdField(forms.IntegerField):
+    """A positive database id (1 to 2**63 - 1)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+def parse_id(value: str, *, what: str = "id") -> int:
+    """A positive id from text, or ValidationError(code="id_invalid")."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        raise ValidationError(
+            "Invalid %(what)s %(value)r: expected a positive whole number.",
+            code="id_invalid",
+            params={"what": what, "value": text[:40]},
+        )
+    return int(text)
+
+
+def parse_ids(text: str, *, what: str = "id") -> list[int]:
+    """Comma-separated positive ids ("3, 7,12"), or ValidationError naming the bad one."""
+    parts = [part for part in (text or "").replace(" ", "").split(",") if part]
+    if not parts:
+        raise ValidationError("No %(what)s given.", code="id_invalid", params={"what": what})
+    return [parse_id(part, what=what) for part in parts]

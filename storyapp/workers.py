@@ -1,0 +1,70 @@
+"""Task workers, across apps: who serves which queue, and the sweepers every worker runs.
+
+Each app registers its sweeper (``register_sweeper`` in its AppConfig.ready): a function that
+takes back the work of dead workers and enqueues tasks for it. ``run_worker`` calls them all
+with its heartbeat, so no app needs to know the others.
+"""
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+_SWEEPERS: list[Callable[[], object]] = []
+
+
+def register_sweeper(sweep: Callable[[], object]) -> None:
+    if sweep not in _SWEEPERS:
+        _SWEEPERS.append(sweep)
+
+
+def sweep_all() -> None:
+    """Run every app's sweeper; one failing does not stop the others."""
+    for sweep in list(_SWEEPERS):
+        try:
+            sweep()
+        except Exception:
+            logger.exception("sweeper %s failed", getattr(sweep, "__qualname__", sweep))
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id,
+        defaults={
+            "hostname": socket.gethostname()[:200],
+            "pid": os.getpid(),
+            "backend": backend,
+            "queues": queues,
+            "last_seen": timezone.now(),
+        },
+    )
+
+
+def queues_served(*, now=None) -> set[str]:
+    """Queues some live worker serves ("*" when a worker serves every queue)."""
+    now = now or timezone.now()
+    alive_after = now - timedelta(seconds=max(3 * settings.STORYAPP_HEARTBEAT_SECONDS, 30))
+    served: set[str] = set()
+    for queues in WorkerHeartbeat.objects.filter(last_seen__gte=alive_after).values_list(
+        "queues", flat=True
+    ):
+        served.update(queues)
+    return served
+
+
+def queue_served(queue: str, *, served: set[str] | None = None) -> bool:
+    served = queues_served() if served is None else served
+    return "*" in served or queue in served
