@@ -18,10 +18,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import run_measured  # noqa: E402
+
 APPROVE_ALL = (
     "UPDATE curation_story SET status='approved'; UPDATE curation_topic SET status='approved'; "
     "UPDATE curation_theme SET status='approved';"
@@ -35,18 +38,6 @@ JOIN curation_theme th ON th.id = t.theme_id
 WHERE s.status = 'approved' AND t.status != 'rejected' AND th.status = 'approved'
 ORDER BY s.id
 """
-
-
-def run_measured(command, env, stdout, stderr=None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{command[:3]} failed with {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def main():

@@ -55,7 +55,21 @@ def story_checks(text: str, finish_reason: str = "") -> dict:
     return {
         "paragraph_count": len(split_paragraphs(text)),
         "word_count": len(words),
-        "cut_off": finish_reason == "length" or not stripped.endswith(_FINAL_PUNCTUATION),
+        "cut_off": finish_reason == "length" or not ends_a_sentence(stripped),
         "repeated_ngram_ratio": repeated_ngram_ratio(words),
         "not_english": not looks_english(words),
     }
+
+
+def ends_a_sentence(paragraph: str) -> bool:
+    return paragraph.rstrip().endswith(_FINAL_PUNCTUATION)
+
+
+def trim_to_two(text: str) -> str | None:
+    """The first two paragraphs, when the story runs past two and both of them are complete
+    (each ends a sentence); None otherwise. Small models often write two good paragraphs and
+    then loop: this keeps the good part."""
+    paragraphs = split_paragraphs(text)
+    if len(paragraphs) > 2 and all(ends_a_sentence(p) for p in paragraphs[:2]):
+        return "\n\n".join(paragraphs[:2])
+    return None

@@ -6,7 +6,7 @@ always current; the statistics that need every review (agreement, per-model inte
 recomputed at most every few minutes, with their time shown."""
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from statistics import median
 
@@ -78,6 +78,35 @@ def _per_model() -> list[dict]:
     return result
 
 
+def _model_quality() -> list[dict]:
+    """Per model: stories written, share through the quality gates, trimmed, cut off, approved
+    by reviewers, mean words."""
+    rows = (
+        Story.objects.values("model_name")
+        .annotate(
+            n=Count("pk"),
+            passed=Count("pk", filter=Q(auto_rejected=False)),
+            trimmed=Count("pk", filter=~Q(auto_edited_text="")),
+            cut_off=Count("pk", filter=Q(cut_off=True)),
+            approved=Count("pk", filter=Q(status=Story.Status.APPROVED)),
+            words=Avg("word_count"),
+        )
+        .order_by("model_name")
+    )
+    return [
+        {
+            "model": row["model_name"] or "(unknown)",
+            "n": row["n"],
+            **{
+                f"{key}_share": round(row[key] / row["n"], 3)
+                for key in ("passed", "trimmed", "cut_off", "approved")
+            },
+            "words": round(row["words"] or 0, 1),
+        }
+        for row in rows
+    ]
+
+
 def _distribution() -> list[dict]:
     counts = dict(Review.objects.values_list("overall").annotate(n=Count("pk")))
     total = sum(counts.values()) or 1
@@ -106,14 +135,23 @@ def _agreement() -> dict:
     units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}
     result = {}
     for axis_index, axis in enumerate(Review.SCORE_AXES):
+        # Only the reviews that rated this axis count: an axis left empty is not a rating.
         matrix = np.full((len(reviewers), len(units)), np.nan)
+        ratings = Counter()
         for row in rows:
-            matrix[reviewers[row[0]], units[row[1]]] = row[2 + axis_index]
-        try:
-            alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
-        except (ValueError, ZeroDivisionError):
-            alpha = None
-        result[axis] = None if alpha is None or math.isnan(alpha) else round(float(alpha), 3)
+            value = row[2 + axis_index]
+            if value is not None:
+                matrix[reviewers[row[0]], units[row[1]]] = value
+                ratings[row[1]] += 1
+        rated = sum(1 for n in ratings.values() if n >= 2)
+        alpha = None
+        if rated >= 2:
+            try:
+                alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
+            except (ValueError, ZeroDivisionError):
+                alpha = None
+        value = None if alpha is None or math.isnan(alpha) else round(float(alpha), 3)
+        result[axis] = {"alpha": value, "stories": rated}
     result["stories"] = len(units)
     return result
 
@@ -153,6 +191,7 @@ def dashboard_data() -> dict:
     def statistics():
         return {
             "per_model": _per_model(),
+            "model_quality": _model_quality(),
             "agreement": _agreement(),
             "computed_at": timezone.now(),
         }

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from storyapp.params import IdField, parse_id
 
 from .exports.services import MAX_SEED
+from .gates import CHECKS
 from .importing import import_limit_text
-from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet
+from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet, Topic
 from .selectors import STORY_SORTS, TOPIC_FILTERS
 from .services.reviews import COMMENT_MAX_LENGTH
 from .services.themes import DECISIONS, NOTE_MAX_LENGTH
@@ -32,10 +33,11 @@ class IdListField(forms.Field):
 
 
 class TopicFilterForm(forms.Form):
-    """Topic triage: which topics (selectors.TOPIC_FILTERS) of which theme, which page."""
+    """Topic triage: which topics (selectors.TOPIC_FILTERS) of which theme, which text."""
 
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in TOPIC_FILTERS])
     theme = IdField(required=False)
+    q = forms.CharField(required=False, max_length=200, strip=True)
 
     def clean_status(self):
         return self.cleaned_data["status"] or "pending"
@@ -44,6 +46,17 @@ class TopicFilterForm(forms.Form):
 class TopicDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[(d, d) for d in TOPIC_DECISIONS])
     duplicate_of = IdField(required=False)
+
+
+class BulkConfirmForm(forms.Form):
+    """A rule over the current filter: what to do, the count the person saw, and why."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect
+    )
+    expected = forms.IntegerField(min_value=0, max_value=10**9)
+    reason = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH, strip=True)
+    confirm = forms.BooleanField(required=False)
 
 
 class ThemeDecisionForm(forms.Form):
@@ -58,6 +71,15 @@ class ThemeImportForm(forms.Form):
         help_text="Plain text, one theme per line, or CSV with a 'theme' column. "
         f"At most {import_limit_text()}."
     )
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(max_length=150, strip=True)
+    roles = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, role_names, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(name, name) for name in role_names]
 
 
 class UserRolesForm(forms.Form):
@@ -81,12 +103,20 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for axis in Review.SCORE_AXES:
-            self.fields[axis] = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+        self.fields["overall"] = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+        # A rubric axis is rated with its own key, or left empty: not rated.
+        for axis in Review.RUBRIC:
+            self.fields[axis] = forms.TypedChoiceField(
+                choices=[("", "not rated"), *SCORE_CHOICES],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
 
 
 class AdjudicationForm(forms.Form):
-    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    # No default: an admin picks the outcome on purpose.
+    decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
     reason = forms.CharField(
         max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -96,13 +126,8 @@ class GuidelinesForm(forms.Form):
     text = forms.CharField(max_length=50000, widget=forms.Textarea(attrs={"rows": 16}))
 
 
-CHECK_FILTERS = {
-    "paragraphs": "Not two paragraphs",
-    "cut_off": "Cut off",
-    "repetitive": "Repetitive",
-    "near_duplicate": "Near-duplicate",
-    "not_english": "Not English",
-}
+# The automatic checks, as filters (curation.gates holds their labels and conditions).
+CHECK_FILTERS = {name: check.label for name, check in CHECKS.items()}
 
 
 class StoryFilterForm(forms.Form):
@@ -113,6 +138,13 @@ class StoryFilterForm(forms.Form):
     model = forms.CharField(required=False, max_length=200)
     job = IdField(required=False)
     check = forms.MultipleChoiceField(required=False, choices=list(CHECK_FILTERS.items()))
+    decided_by = forms.ChoiceField(
+        required=False,
+        choices=[("", "Anyone"), ("checks", "Rejected by the checks"), ("admin", "An admin")],
+    )
+    topic_status = forms.ChoiceField(
+        required=False, choices=[("", "Any topic"), *Topic.Status.choices]
+    )
     min_score = forms.FloatField(required=False, min_value=1, max_value=5)
     max_score = forms.FloatField(required=False, min_value=1, max_value=5)
     reviewer = forms.CharField(required=False, max_length=150)
@@ -125,6 +157,8 @@ class StoryFilterForm(forms.Form):
         "model",
         "job",
         "check",
+        "decided_by",
+        "topic_status",
         "min_score",
         "max_score",
         "reviewer",

@@ -27,12 +27,16 @@ EDITOR = Role(
         "generation.launch_job",
         "generation.view_modelprofile",
         "generation.view_prompttemplate",
+        "training.view_finetunejob",
+        "training.view_evaluation",
     ),
 )
 REVIEWER = Role(
     "Reviewer",
-    "Triages topics and rates stories.",
+    "Triages topics, rates stories and judges blind comparisons.",
     permissions=(
+        "training.compare_stories",
+        "training.view_evaluation",
         "curation.view_theme",
         "curation.view_topic",
         "curation.triage_topic",
@@ -45,6 +49,6 @@ ADMIN = Role(
     "Admin",
     "Everything, including people, the model registry and exports.",
     permissions=("auth.view_user", "auth.change_user"),
-    all_permissions_of_apps=("curation", "generation"),
+    all_permissions_of_apps=("curation", "generation", "training"),
 )
 ROLES = (EDITOR, REVIEWER, ADMIN)

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .checks import REPETITIVE_RATIO
-from .models import DatasetExport, Guidelines, Review, Story, Theme, ThemeEvent, Topic
+from .gates import CHECKS
+from .models import Adjudication, DatasetExport, Guidelines, Review, Story, Theme, ThemeEvent, Topic
+from .text import text_key
 
 STORY_SORTS = {
     "newest": "-created_at",
@@ -41,12 +42,16 @@ def approved_themes() -> QuerySet[Theme]:
 # --- topics ---------------------------------------------------------------------------------
 
 
-def topic_list(*, status: str = "pending", theme_id: int | None = None) -> QuerySet[Topic]:
+def topic_list(
+    *, status: str = "pending", theme_id: int | None = None, q: str = ""
+) -> QuerySet[Topic]:
     """Topics for triage. ``status`` is one of TOPIC_FILTERS ("flagged": pending topics with a
-    similar earlier topic)."""
+    similar earlier topic); ``q`` searches the text (case-insensitive)."""
     topics = Topic.objects.select_related("theme", "similar_to__theme", "duplicate_of")
     if theme_id:
         topics = topics.filter(theme_id=theme_id)
+    if q:
+        topics = topics.filter(text_key__contains=text_key(q))
     if status == "flagged":
         topics = topics.filter(status=Topic.Status.PENDING, similar_to__isnull=False)
     elif status != "all":
@@ -77,17 +82,16 @@ def story_list(*, filters: dict) -> QuerySet[Story]:
         stories = stories.filter(model_name=filters["model"])
     if filters.get("job"):
         stories = stories.filter(generation_job_id=filters["job"])
-    checks = set(filters.get("check") or ())
-    if "paragraphs" in checks:
-        stories = stories.exclude(paragraph_count=2)
-    if "cut_off" in checks:
-        stories = stories.filter(cut_off=True)
-    if "repetitive" in checks:
-        stories = stories.filter(repeated_ngram_ratio__gte=REPETITIVE_RATIO)
-    if "near_duplicate" in checks:
-        stories = stories.filter(near_duplicate_of__isnull=False)
-    if "not_english" in checks:
-        stories = stories.filter(not_english=True)
+    for name in filters.get("check") or ():
+        stories = stories.filter(CHECKS[name].where)
+    if filters.get("decided_by") == "checks":
+        stories = stories.filter(auto_rejected=True)
+    elif filters.get("decided_by") == "admin":
+        stories = stories.filter(
+            Exists(Adjudication.objects.filter(story=OuterRef("pk"), admin__isnull=False))
+        )
+    if filters.get("topic_status"):
+        stories = stories.filter(topic__status=filters["topic_status"])
     if filters.get("min_score") is not None:
         stories = stories.filter(mean_overall__gte=filters["min_score"])
     if filters.get("max_score") is not None:
@@ -113,9 +117,8 @@ def story_reviews(*, story: Story) -> QuerySet[Review]:
 def review_remaining(*, user) -> int:
     """Stories still waiting for reviews that this user has not reviewed."""
     return (
-        Story.objects.filter(
-            status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP
-        )
+        Story.objects.reviewable()
+        .filter(status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP)
         .exclude(reviews__reviewer=user)
         .count()
     )
@@ -128,6 +131,12 @@ def adjudication_queue() -> QuerySet[Story]:
         .select_related("topic__theme")
         .order_by("pk")
     )
+
+
+def adjudication_next(*, after: int) -> Story | None:
+    """The next story waiting for an admin after ``after`` (then from the start)."""
+    queue = adjudication_queue()
+    return queue.filter(pk__gt=after).first() or queue.exclude(pk=after).first()
 
 
 def guidelines_current() -> Guidelines | None:
@@ -153,3 +162,15 @@ def export_stalled(export: DatasetExport, *, now=None) -> bool:
         seconds=settings.STORYAPP_CLAIM_STALE_SECONDS
     )
     return export.heartbeat_at is None or export.heartbeat_at < stale_before
+
+
+def locked_usernames() -> set[str]:
+    """Usernames the sign-in throttle holds locked now (from any client address)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+        ).values_list("username", flat=True)
+    )

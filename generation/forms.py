@@ -15,6 +15,14 @@ class JobForm(forms.Form):
         "Or ids separated by commas.",
     )
     per_input = forms.IntegerField(min_value=1, max_value=50, required=False)
+    until_pass = forms.IntegerField(
+        min_value=0,
+        max_value=20,
+        required=False,
+        label="Until a story passes",
+        help_text="Stories: sample a topic again (new seed) while all its stories fail the "
+        "quality gates, up to this many samples. Empty: once.",
+    )
     prompt_mode = forms.ChoiceField(
         choices=GenerationJob.PromptMode.choices, initial=GenerationJob.PromptMode.CHAT
     )
@@ -27,6 +35,28 @@ class JobForm(forms.Form):
 
 
 class ModelProfileForm(forms.ModelForm):
+    # Optional in the form: empty means the model's default (off, or auto for batch_size).
+    OPTIONAL = (
+        "batch_size",
+        "repetition_penalty",
+        "no_repeat_ngram_size",
+        "frequency_penalty",
+        "presence_penalty",
+        "extra_body",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.OPTIONAL:
+            self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.OPTIONAL:
+            if cleaned.get(name) in (None, ""):
+                cleaned[name] = ModelProfile._meta.get_field(name).get_default()
+        return cleaned
+
     class Meta:
         model = ModelProfile
         fields = ["name", *ModelProfile.EDITABLE_FIELDS]
@@ -35,6 +65,11 @@ class ModelProfileForm(forms.ModelForm):
             "is never stored or shown.",
             "model": "transformers: a local folder on the workers. openai: the model name.",
             "queue": "Workers serving this queue must hold the model.",
+            "batch_size": "Local models: empty or 0 picks the batch from the device.",
+            "repetition_penalty": "transformers: above 1 discourages repeats (1: off).",
+            "no_repeat_ngram_size": "transformers: never repeat word pieces of this length "
+            "(0: off).",
+            "extra_body": "OpenAI-compatible servers: extra request fields as JSON.",
         }
 
 

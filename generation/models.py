@@ -31,6 +31,11 @@ class ModelProfile(models.Model):
         "batch_size",
         "concurrency",
         "queue",
+        "repetition_penalty",
+        "no_repeat_ngram_size",
+        "frequency_penalty",
+        "presence_penalty",
+        "extra_body",
     )
 
     name = models.SlugField(max_length=100, unique=True)
@@ -46,9 +51,29 @@ class ModelProfile(models.Model):
     temperature = models.FloatField(default=0.8)
     top_p = models.FloatField(default=0.95)
     seed = models.BigIntegerField(null=True, blank=True)
-    batch_size = models.PositiveIntegerField(default=8)
+    # 0: pick the batch from the device (free GPU memory and the model's KV cache); CPU: 8.
+    batch_size = models.PositiveIntegerField(default=0)
     concurrency = models.PositiveIntegerField(default=4)
     queue = models.CharField(max_length=50)
+    # Repetition control. transformers: repetition_penalty (1 = off) and no_repeat_ngram_size
+    # (0 = off); OpenAI-compatible servers: frequency_penalty and presence_penalty, plus
+    # extra_body for server-specific fields (e.g. vLLM's repetition_penalty).
+    repetition_penalty = models.FloatField(default=1.0)
+    no_repeat_ngram_size = models.PositiveSmallIntegerField(default=0)
+    frequency_penalty = models.FloatField(default=0.0)
+    presence_penalty = models.FloatField(default=0.0)
+    extra_body = models.JSONField(default=dict, blank=True)
+    # Lineage of a fine-tuned model: the model it was trained from, and on which release.
+    base_model = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived"
+    )
+    release = models.ForeignKey(
+        "curation.DatasetExport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trained_models",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -67,7 +92,7 @@ class ModelProfile(models.Model):
                 condition=Q(top_p__gt=0) & Q(top_p__lte=1), name="modelprofile_top_p_range"
             ),
             models.CheckConstraint(
-                condition=Q(batch_size__gte=1) & Q(concurrency__gte=1),
+                condition=Q(batch_size__gte=0) & Q(concurrency__gte=1),
                 name="modelprofile_parallelism_positive",
             ),
         ]
@@ -83,7 +108,7 @@ class ModelProfile(models.Model):
     def items_per_claim(self) -> int:
         """How many items one claim takes: a local batch, or the requests a server gets at once."""
         if self.backend == self.Backend.TRANSFORMERS:
-            return self.batch_size
+            return self.batch_size or 8
         return self.concurrency
 
     def sampling(self) -> dict:
@@ -92,6 +117,11 @@ class ModelProfile(models.Model):
             "temperature": self.temperature,
             "top_p": self.top_p,
             "seed": self.seed,
+            "repetition_penalty": self.repetition_penalty,
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "extra_body": self.extra_body,
         }
 
     def snapshot(self) -> dict:
@@ -180,6 +210,9 @@ class GenerationJob(models.Model):
     queue_name = models.CharField(max_length=50)
     model_snapshot = models.JSONField(default=dict)
     per_input = models.PositiveIntegerField(default=1)
+    # Stories jobs: generate again (new seed) for a topic whose stories all fail the quality
+    # gates, up to this many samples per topic; 0: off.
+    until_pass = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(

@@ -37,10 +37,62 @@ def job_status_dict(job: GenerationJob) -> dict:
         "model": job.model_snapshot.get("name"),
         "queue": job.queue_name,
         "items": job_counts(job),
+        "quality": job_quality(job),
         "errors": job_errors(job),
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+# When at least this share of a job's outputs stopped at the token limit, the page says so.
+LENGTH_HINT_SHARE = 0.3
+
+
+def job_quality(job: GenerationJob) -> dict:
+    """What the job's outputs are worth, not only how many there are (three queries).
+
+    Topics: items that came back with fewer topics than asked, topics flagged as similar to an
+    earlier one. Stories: how many passed the quality gates, were trimmed or cut off, how many
+    stopped at the token limit (with a hint), and with generate-until-pass, how many topics
+    ended with a passing story.
+    """
+    items = job.items.filter(status=JobItem.Status.DONE).aggregate(
+        done=Count("pk"),
+        short=Count("pk", filter=Q(short=True)),
+        at_limit=Count("pk", filter=Q(finish_reason="length")),
+    )
+    quality = {"items_done": items["done"], "short_items": items["short"], "hints": []}
+    if job.kind == GenerationJob.Kind.TOPICS:
+        topics = Topic.objects.filter(generation_job_id=job.pk).aggregate(
+            n=Count("pk"), similar=Count("pk", filter=Q(similar_to__isnull=False))
+        )
+        quality.update(topics=topics["n"], flagged_similar=topics["similar"])
+        if items["short"]:
+            quality["hints"].append(
+                f"{items['short']} of {items['done']} replies held fewer topics than asked: "
+                "the teacher may need more new tokens or a clearer prompt."
+            )
+        return quality
+    stories = Story.objects.filter(generation_job_id=job.pk)
+    figures = stories.aggregate(
+        n=Count("pk"),
+        passed=Count("pk", filter=Q(auto_rejected=False)),
+        trimmed=Count("pk", filter=~Q(auto_edited_text="")),
+        cut_off=Count("pk", filter=Q(cut_off=True)),
+        topics=Count("topic", distinct=True),
+        topics_passed=Count("topic", distinct=True, filter=Q(auto_rejected=False)),
+    )
+    quality.update(figures)
+    quality["pass_share"] = round(figures["passed"] / figures["n"], 3) if figures["n"] else None
+    limit_share = items["at_limit"] / items["done"] if items["done"] else 0
+    quality["at_limit_share"] = round(limit_share, 3)
+    if items["done"] and limit_share >= LENGTH_HINT_SHARE:
+        quality["hints"].append(
+            f"{round(100 * limit_share)}% of the stories stopped at the token limit "
+            f"({job.model_snapshot.get('max_new_tokens')} new tokens): raise max new tokens, "
+            "or add repetition control to the model profile."
+        )
+    return quality
 
 
 def job_progress(job: GenerationJob) -> dict:

@@ -10,7 +10,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django_tasks import task
+from django_tasks import task, task_backends
 
 from .models import GenerationJob
 from .services import claims, engine
@@ -27,6 +27,14 @@ def job_run(job_id: int) -> None:
 def model_test_run(test_id: int) -> None:
     """Run one short generation for a ModelTest row and store the outcome on it."""
     engine.model_test_run(test_id=test_id)
+
+
+def ahead_of_jobs() -> dict:
+    """Task options that put a task before waiting jobs, on backends that order by priority
+    (the database backend does; RQ and our Celery adapter keep queue order)."""
+    if task_backends["default"].supports_priority:
+        return {"priority": 50}
+    return {}
 
 
 def job_enqueue(*, job, n_items: int) -> None:

@@ -51,6 +51,7 @@ def job_new(request):
                 model=data["model"],
                 selection=data["selection"],
                 per_input=data["per_input"],
+                until_pass=data["until_pass"] or 0,
                 prompt_mode=data["prompt_mode"],
                 actor=request.user,
             )
@@ -80,6 +81,7 @@ def job_detail(request, pk: int):
     if partial is None:
         context.update(
             progress=selectors.job_progress(job),
+            quality=selectors.job_quality(job),
             errors=selectors.job_errors(job),
             can_launch=request.user.has_perm("generation.launch_job"),
             unserved=[w for w in selectors.queues_without_workers() if w.queue == job.queue_name],
@@ -135,7 +137,9 @@ def model_list(request):
 @vary_on_headers("HX-Request")
 @permission_required("generation.view_modelprofile", raise_exception=True)
 def model_detail(request, name: str):
-    profile = get_object_or_404(ModelProfile, name=name)
+    profile = get_object_or_404(
+        ModelProfile.objects.select_related("base_model", "release"), name=name
+    )
     tests = list(profile.tests.all()[:5])
     waiting = any(test.is_waiting for test in tests)
     served = queue_served(profile.queue)

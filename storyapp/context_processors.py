@@ -16,5 +16,7 @@ def nav(request):
             "jobs": user.has_perm("generation.view_generationjob"),
             "models": user.has_perm("generation.view_modelprofile"),
             "prompts": user.has_perm("generation.view_prompttemplate"),
+            "training": user.has_perm("training.view_finetunejob"),
+            "compare": user.has_perm("training.compare_stories"),
         }
     }

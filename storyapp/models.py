@@ -10,6 +10,8 @@ class WorkerHeartbeat(models.Model):
     pid = models.PositiveIntegerField()
     backend = models.CharField(max_length=16)
     queues = models.JSONField(default=list)
+    # What it works on now ("job 12"), empty when idle.
+    activity = models.CharField(max_length=200, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "storyapp",
     "curation",
     "generation",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -273,7 +274,7 @@ USE_TZ = True
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TASKS_BACKEND = os.environ.get("STORYAPP_TASKS_BACKEND", "db").strip().lower()
 # Queues are named by model role; a model profile may name another queue listed here.
-TASK_QUEUES = env_list("STORYAPP_QUEUES", "default,teacher,student")
+TASK_QUEUES = env_list("STORYAPP_QUEUES", "default,teacher,student,train")
 # A generation task may run for many minutes; the queue must never kill it first.
 TASK_TIMEOUT_SECONDS = env_int("STORYAPP_TASK_TIMEOUT_SECONDS", 6 * 60 * 60)
 RQ_QUEUES = {
@@ -345,3 +346,8 @@ STORYAPP_RESERVATION_MINUTES = env_int("STORYAPP_RESERVATION_MINUTES", 10)
 # rapidfuzz token-set similarity (0-100) above which texts are flagged as near-duplicates.
 STORYAPP_TOPIC_SIMILARITY = env_float("STORYAPP_TOPIC_SIMILARITY", 85)
 STORYAPP_STORY_SIMILARITY = env_float("STORYAPP_STORY_SIMILARITY", 90)
+# Quality gates (curation.gates): <check>=<off|flag|reject>, over the defaults (cut_off,
+# paragraphs and not_english reject; repetitive and near_duplicate flag). Checked at startup.
+STORYAPP_GATES = os.environ.get("STORYAPP_GATES", "")
+# Trim a story past two paragraphs to its first two when both are complete.
+STORYAPP_GATE_TRIM = env_bool("STORYAPP_GATE_TRIM", True)

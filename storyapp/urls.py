@@ -16,4 +16,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("curation.urls")),
     path("", include("generation.urls")),
+    path("", include("training.urls")),
 ]

@@ -5,6 +5,7 @@ takes back the work of dead workers and enqueues tasks for it. ``run_worker`` ca
 with its heartbeat, so no app needs to know the others.
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -20,6 +21,9 @@ from .models import WorkerHeartbeat
 logger = logging.getLogger(__name__)
 
 _SWEEPERS: list[Callable[[], object]] = []
+# What this process works on now ("job 12"), written with its heartbeat: a page can say
+# "busy with job 12" rather than "waiting for a worker".
+_ACTIVITY = {"now": ""}
 
 
 def register_sweeper(sweep: Callable[[], object]) -> None:
@@ -40,6 +44,16 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+@contextlib.contextmanager
+def activity(text: str):
+    """Say what this process is busy with while the block runs."""
+    previous, _ACTIVITY["now"] = _ACTIVITY["now"], text[:200]
+    try:
+        yield
+    finally:
+        _ACTIVITY["now"] = previous
+
+
 def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
@@ -48,19 +62,31 @@ def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
             "pid": os.getpid(),
             "backend": backend,
             "queues": queues,
+            "activity": _ACTIVITY["now"],
             "last_seen": timezone.now(),
         },
     )
 
 
-def queues_served(*, now=None) -> set[str]:
-    """Queues some live worker serves ("*" when a worker serves every queue)."""
+def busy_workers(queue: str, *, now=None) -> list[str]:
+    """What the live workers of ``queue`` are busy with ("job 12"), for pages that wait."""
+    return [
+        activity
+        for activity, queues in _live(now).values_list("activity", "queues")
+        if activity and ("*" in queues or queue in queues)
+    ]
+
+
+def _live(now=None):
     now = now or timezone.now()
     alive_after = now - timedelta(seconds=max(3 * settings.STORYAPP_HEARTBEAT_SECONDS, 30))
+    return WorkerHeartbeat.objects.filter(last_seen__gte=alive_after)
+
+
+def queues_served(*, now=None) -> set[str]:
+    """Queues some live worker serves ("*" when a worker serves every queue)."""
     served: set[str] = set()
-    for queues in WorkerHeartbeat.objects.filter(last_seen__gte=alive_after).values_list(
-        "queues", flat=True
-    ):
+    for queues in _live(now).values_list("queues", flat=True):
         served.update(queues)
     return served
 

@@ -6,6 +6,7 @@ import json
 from django.template.loader import render_to_string
 
 from ..approval import Policy
+from ..gates import GatePolicy
 from ..models import DatasetExport
 from .layout import SPLITS
 
@@ -18,7 +19,12 @@ RECORD_SHAPES = {
 }
 
 
+def _percent(share) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f}".rstrip("0").rstrip(".")
+
+
 def card_render(export: DatasetExport, manifest: dict) -> str:
+    stats = manifest["statistics"]
     text = render_to_string(
         "curation/exports/card.md",
         {
@@ -30,7 +36,14 @@ def card_render(export: DatasetExport, manifest: dict) -> str:
             "templates": manifest["template_versions"],
             "sampling": [json.dumps(s, sort_keys=True) for s in manifest["sampling"]],
             "policy": Policy.current().describe(),
-            "stats": manifest["review"],
+            "gates": GatePolicy.current().describe(),
+            "stats": stats,
+            "shares": {name: _percent(share) for name, share in stats["shares"].items()},
+            "two_paragraph_percent": _percent(stats["two_paragraph_share"]),
+            "auto_rejected_percent": _percent(stats["auto_rejected_share"]) + "%"
+            if stats["auto_rejected_share"] is not None
+            else "n/a",
+            "warnings": manifest["warnings"],
             "min_score": export.min_score if export.min_score is not None else "none",
             "per_theme": manifest["per_theme"],
         },

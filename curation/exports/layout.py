@@ -19,7 +19,14 @@ HF_FILES = (
         for name in (HF_ARROW, "dataset_info.json", "state.json")
     ),
 )
-DATA_FILES = ("train.jsonl", "validation.jsonl", "train.parquet", "validation.parquet", *HF_FILES)
+DATA_FILES = (
+    "train.jsonl",
+    "validation.jsonl",
+    "metadata.jsonl",
+    "train.parquet",
+    "validation.parquet",
+    *HF_FILES,
+)
 ALL_FILES = (*DATA_FILES, "manifest.json", "README.md")
 
 

@@ -5,13 +5,13 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Q
 
-from ..models import DatasetExport, Review, Story, Theme
+from ..models import DatasetExport, Theme
 from .card import card_render
 from .layout import HF_FILES, SPLITS, sha256_of, split_of
-from .rows import export_rows
-from .writers import SplitWriter, write_hf_metadata
+from .rows import ROW, export_rows
+from .statistics import ReleaseStats, review_figures, split_warnings, story_of_line
+from .writers import LinesWriter, SplitWriter, write_hf_metadata
 
 
 class Progress:
@@ -24,36 +24,49 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     """Write every file of the release into ``folder``; return the manifest.
 
     Only reads the database while rows stream: progress goes to ``progress``, which the run's
-    heartbeat writes from its own connection."""
+    heartbeat writes from its own connection. An exact duplicate (prompt, completion) is
+    written once; the manifest counts the others."""
     progress = progress or Progress()
     writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
+    metadata = LinesWriter(folder / "metadata.jsonl")
+    stats = ReleaseStats()
     ids = {"train": [], "validation": []}
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
     split_cache: dict[int, str] = {}
     done = 0
     try:
-        for pk, topic_id, theme, model, template, sampling, line in export_rows(export):
+        for values in export_rows(export):
+            row = dict(zip(ROW, values, strict=True))
+            line = row["line"]
+            if stats.is_duplicate(line):
+                continue
+            topic_id = row["topic_id"]
             split = split_cache.get(topic_id)
             if split is None:
                 split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
-            writers[split].add(line)
+            pk, meta = row["pk"], row["meta_json"]
+            writers[split].add(line, f'{{"id":{pk},"metadata":{meta},{line[1:]}')
+            metadata.add(f'{{"id":{pk},"split":"{split}",{meta[1:]}')
+            stats.add(row, story_of_line(line, export.format) if row["edited"] else None)
             ids[split].append(pk)
-            per_theme[theme] += 1
-            models.add(model)
-            templates.add(template)
-            samplings.add(sampling)
+            per_theme[row["theme_id"]] += 1
+            models.add(row["model"])
+            templates.add(row["template"])
+            samplings.add(row["sampling_json"])
             done += 1
             if done % 1000 == 0:
                 progress.value = done
     finally:
         digests = {f"{split}.jsonl": writer.close() for split, writer in writers.items()}
+        digests["metadata.jsonl"] = metadata.close()
     if done == 0:
         raise ValueError("no approved story matches these filters any more")
     models.discard("")
     templates.discard("")
     theme_names = dict(Theme.objects.filter(pk__in=per_theme).values_list("pk", "name"))
     samplings = {s for s in samplings if s and s not in ("{}", "null")}
+    counts = {"train": len(ids["train"]), "validation": len(ids["validation"])}
     manifest = {
         "name": export.name,
         "format": export.format,
@@ -65,8 +78,10 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         },
         "seed": export.seed,
         "val_fraction": export.val_fraction,
-        "counts": {"train": len(ids["train"]), "validation": len(ids["validation"])},
+        "counts": counts,
         "story_ids": ids,
+        "statistics": {**stats.summary(), **review_figures(export)},
+        "warnings": split_warnings(export, counts),
         "models": sorted(models),
         "template_versions": sorted(templates),
         "sampling": sorted(
@@ -75,7 +90,6 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         "per_theme": sorted(
             ((theme_names[pk], n) for pk, n in per_theme.items()), key=lambda i: (-i[1], i[0])
         ),
-        "review": _review_stats(),
         "app_version": settings.STORYAPP_VERSION,
         "created_by": export.created_by.username if export.created_by else None,
         "created_at": export.created_at.isoformat(),
@@ -95,17 +109,3 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
     return manifest
-
-
-def _review_stats() -> dict:
-    counts = Story.objects.aggregate(
-        reviewed=Count("pk", filter=~Q(status=Story.Status.PENDING)),
-        approved=Count("pk", filter=Q(status=Story.Status.APPROVED)),
-        rejected=Count("pk", filter=Q(status=Story.Status.REJECTED)),
-        adjudication=Count("pk", filter=Q(status=Story.Status.ADJUDICATION)),
-    )
-    decided = counts["approved"] + counts["rejected"]
-    counts["acceptance_rate"] = round(counts["approved"] / decided, 4) if decided else None
-    counts["rejection_rate"] = round(counts["rejected"] / decided, 4) if decided else None
-    counts["reviews"] = Review.objects.count()
-    return counts

@@ -8,8 +8,20 @@ lines to their split. No per-row ORM work, so memory stays flat however many sto
 import json
 
 from django.db import connection
-from django.db.models import F, Func, OuterRef, Subquery, TextField
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, JSONObject, NullIf
 
 from ..models import DatasetExport, Review, Story
 
@@ -88,14 +100,39 @@ def _text_line(messages_json: str, prompt: str, story: str) -> str:
     return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False)
 
 
+# What export_rows yields, one tuple per story, in this order.
+ROW = (
+    "pk",
+    "topic_id",
+    "theme_id",
+    "model",
+    "template",
+    "sampling_json",
+    "meta_json",
+    "paragraph_count",
+    "word_count",
+    "cut_off",
+    "repeated_ngram_ratio",
+    "near_duplicate",
+    "not_english",
+    "trimmed",
+    "edited",
+    "mean_overall",
+    "line",
+)
+
+
 def export_rows(export: DatasetExport):
-    """Stream (id, topic id, theme id, model, template version, sampling JSON, JSONL line).
+    """Stream the release's stories as tuples of ROW, in id order.
 
     One query, read in chunks from one cursor; no per-row ORM work. The database builds the
-    line (see JSONLine) except for the text format, which decodes the prompt per row. With
-    ``use_edits`` the latest reviewer edit replaces the text where there is one.
+    line (see JSONLine) except for the text format, which decodes the prompt per row, and the
+    record's metadata as a JSON object. The text is the one reviewers judged (the gates'
+    automatic edit where there is one); with ``use_edits`` the latest reviewer edit replaces
+    it (``edited``). The check fields describe the judged text.
     """
-    story = F("text")
+    texts = [NullIf(F("auto_edited_text"), Value("")), F("text")]
+    edited = Value(False)
     if export.use_edits:
         latest_edit = (
             Review.objects.filter(story=OuterRef("pk"))
@@ -103,16 +140,37 @@ def export_rows(export: DatasetExport):
             .order_by("-created_at", "-pk")
             .values("edited_text")[:1]
         )
-        story = Coalesce(Subquery(latest_edit), F("text"), output_field=TextField())
+        texts.insert(0, Subquery(latest_edit))
+        edited = Exists(Review.objects.filter(story=OuterRef("pk")).exclude(edited_text=""))
+    story = Coalesce(*texts, output_field=TextField())
     messages = Cast("prompt_messages", TextField())
     text_format = export.format == DatasetExport.Format.TEXT
     if text_format:
         parts = {"messages_json": messages, "prompt_text": F("prompt"), "story": story}
     else:
         parts = {"line": JSONLine(messages, F("prompt"), story, fmt=export.format)}
+    meta = JSONObject(
+        topic_id=F("topic_id"),
+        topic=F("topic__text"),
+        theme_id=F("topic__theme_id"),
+        theme=F("topic__theme__name"),
+        model=F("model_name"),
+        template_version=F("template_version"),
+        mean_overall=F("mean_overall"),
+        reviews=F("review_count"),
+    )
     query = (
         exportable_stories(export)
-        .annotate(sampling_json=Cast("sampling", TextField()), **parts)
+        .annotate(
+            sampling_json=Cast("sampling", TextField()),
+            meta_json=Cast(meta, TextField()),
+            near_duplicate=Case(
+                When(near_duplicate_of__isnull=True, then=Value(False)), default=Value(True)
+            ),
+            trimmed=Case(When(auto_edited_text="", then=Value(False)), default=Value(True)),
+            edited=ExpressionWrapper(edited, output_field=BooleanField()),
+            **parts,
+        )
         .order_by("pk")
         .values_list(
             "pk",
@@ -121,14 +179,25 @@ def export_rows(export: DatasetExport):
             "model_name",
             "template_version",
             "sampling_json",
+            "meta_json",
+            "paragraph_count",
+            "word_count",
+            "cut_off",
+            "repeated_ngram_ratio",
+            "near_duplicate",
+            "not_english",
+            "trimmed",
+            "edited",
+            "mean_overall",
             *parts,
         )
     )
     sql, params = query.query.sql_with_params()
+    head = len(ROW) - 1
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
             if text_format:
-                yield from ((*row[:6], _text_line(*row[6:])) for row in chunk)
+                yield from ((*row[:head], _text_line(*row[head:])) for row in chunk)
             else:
                 yield from chunk

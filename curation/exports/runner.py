@@ -83,6 +83,8 @@ def _done_fields(manifest: dict) -> dict:
         "progress": manifest["counts"]["train"] + manifest["counts"]["validation"],
         "story_ids": sorted(ids["train"] + ids["validation"]),
         "files": manifest["files"],
+        "warnings": manifest.get("warnings", []),
+        "duplicates_skipped": manifest.get("statistics", {}).get("duplicates_skipped", 0),
     }
 
 

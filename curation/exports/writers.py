@@ -10,14 +10,57 @@ from .layout import HF_ARROW, SPLITS
 
 
 def _arrow_schema(fmt: str):
+    """The record (as in the JSONL) plus the story ``id`` and its ``metadata``."""
     import pyarrow as pa
 
     message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    metadata = pa.struct(
+        [
+            ("topic_id", pa.int64()),
+            ("topic", pa.string()),
+            ("theme_id", pa.int64()),
+            ("theme", pa.string()),
+            ("model", pa.string()),
+            ("template_version", pa.string()),
+            ("mean_overall", pa.float64()),
+            ("reviews", pa.int64()),
+        ]
+    )
     if fmt == DatasetExport.Format.CHAT:
-        return pa.schema([("messages", pa.list_(message))])
-    if fmt == DatasetExport.Format.PROMPT_COMPLETION:
-        return pa.schema([("prompt", pa.list_(message)), ("completion", pa.list_(message))])
-    return pa.schema([("text", pa.string())])
+        record = [("messages", pa.list_(message))]
+    elif fmt == DatasetExport.Format.PROMPT_COMPLETION:
+        record = [("prompt", pa.list_(message)), ("completion", pa.list_(message))]
+    else:
+        record = [("text", pa.string())]
+    return pa.schema([("id", pa.int64()), *record, ("metadata", metadata)])
+
+
+class LinesWriter:
+    """A JSONL file written in chunks and hashed as it is written."""
+
+    def __init__(self, path: Path):
+        self.handle = path.open("wb")
+        self.digest = hashlib.sha256()
+        self.buffer: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.buffer.append(line)
+        if len(self.buffer) >= SplitWriter.LINES_PER_CHUNK:
+            self.flush()
+
+    def flush(self) -> bytes:
+        data = ("\n".join(self.buffer) + "\n").encode("utf-8") if self.buffer else b""
+        self.buffer = []
+        self.handle.write(data)
+        self.digest.update(data)
+        return data
+
+    def close(self) -> str:
+        try:
+            self.flush()
+        finally:
+            self.handle.close()
+        return self.digest.hexdigest()
 
 
 class SplitWriter:
@@ -39,9 +82,8 @@ class SplitWriter:
         import pyarrow.json as pj
         import pyarrow.parquet as pq
 
-        self.handle = (folder / f"{split}.jsonl").open("wb")
-        self.digest = hashlib.sha256()
-        self.buffer: list[str] = []
+        self.jsonl = LinesWriter(folder / f"{split}.jsonl")
+        self.records: list[str] = []
         self.schema = _arrow_schema(fmt)
         self.parquet = pq.ParquetWriter(
             folder / f"{split}.parquet",
@@ -59,19 +101,19 @@ class SplitWriter:
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending = []
 
-    def add(self, line: str) -> None:
-        buffer = self.buffer
-        buffer.append(line)
-        if len(buffer) >= self.LINES_PER_CHUNK:
+    def add(self, line: str, record: str) -> None:
+        """``line``: the JSONL record; ``record``: the same with ``id`` and ``metadata``."""
+        self.jsonl.buffer.append(line)
+        self.records.append(record)
+        if len(self.records) >= self.LINES_PER_CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        if not self.buffer:
+        if not self.records:
             return
-        data = ("\n".join(self.buffer) + "\n").encode("utf-8")
-        self.buffer = []
-        self.handle.write(data)
-        self.digest.update(data)
+        self.jsonl.flush()
+        data = ("\n".join(self.records) + "\n").encode("utf-8")
+        self.records = []
         # Keep at most one chunk waiting, so memory stays bounded.
         for future in self.pending:
             future.result()
@@ -98,11 +140,11 @@ class SplitWriter:
                 future.result()
         finally:
             self.pool.shutdown()
-            self.handle.close()
+            digest = self.jsonl.close()
             self.parquet.close()
             self.arrow.close()
             self.arrow_file.close()
-        return self.digest.hexdigest()
+        return digest
 
 
 def write_hf_metadata(folder: Path, digests: dict) -> None:

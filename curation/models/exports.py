@@ -38,6 +38,9 @@ class DatasetExport(models.Model):
     validation_count = models.PositiveIntegerField(default=0)
     story_ids = models.JSONField(default=list, blank=True)
     files = models.JSONField(default=dict, blank=True)
+    # What the release should not be trusted for (a split with too few records...).
+    warnings = models.JSONField(default=list, blank=True)
+    duplicates_skipped = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     # The run that owns the export (curation.exports.runner): claimed with a conditional UPDATE,
     # kept alive by a heartbeat, taken back by the sweeper when its worker stops beating.

@@ -18,6 +18,12 @@ AXIS_LABELS = {
 }
 
 
+def _score_range(axis: str) -> Q:
+    """1 to 5; a rubric axis may also be empty (not rated). Overall is always given."""
+    in_range = Q(**{f"{axis}__gte": 1, f"{axis}__lte": 5})
+    return in_range if axis == "overall" else in_range | Q(**{f"{axis}__isnull": True})
+
+
 class Review(models.Model):
     class Decision(models.TextChoices):
         APPROVE = "approve", "Approve"
@@ -40,10 +46,11 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
     )
     overall = models.PositiveSmallIntegerField()
-    brief = models.PositiveSmallIntegerField()
-    coherence = models.PositiveSmallIntegerField()
-    creativity = models.PositiveSmallIntegerField()
-    characters = models.PositiveSmallIntegerField()
+    # Rubric axes: empty when the reviewer did not rate that axis.
+    brief = models.PositiveSmallIntegerField(null=True, blank=True)
+    coherence = models.PositiveSmallIntegerField(null=True, blank=True)
+    creativity = models.PositiveSmallIntegerField(null=True, blank=True)
+    characters = models.PositiveSmallIntegerField(null=True, blank=True)
     decision = models.CharField(max_length=16, choices=Decision.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
     comment = models.TextField(blank=True)
@@ -51,16 +58,14 @@ class Review(models.Model):
     edited_text = models.TextField(blank=True)
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    amended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["story", "reviewer"], name="review_once_per_story"),
             *[
-                models.CheckConstraint(
-                    condition=Q(**{f"{axis}__gte": 1, f"{axis}__lte": 5}),
-                    name=f"review_{axis}_1_to_5",
-                )
+                models.CheckConstraint(condition=_score_range(axis), name=f"review_{axis}_1_to_5")
                 for axis in AXIS_LABELS
             ],
         ]
@@ -78,7 +83,10 @@ class Adjudication(models.Model):
     """An admin's decision on a story the policy could not decide (or an override)."""
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="adjudications")
-    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty: the decision of the automatic checks (quality gates).
+    admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     from_status = models.CharField(max_length=16)
     to_status = models.CharField(max_length=16)
     reason = models.TextField()

@@ -77,6 +77,12 @@ class Topic(Provenance):
 
 
 class StoryQuerySet(models.QuerySet):
+    def reviewable(self):
+        """Stories whose topic and theme are still wanted: only these go to reviewers."""
+        return self.filter(topic__theme__status=Theme.Status.APPROVED).exclude(
+            topic__status=Topic.Status.REJECTED
+        )
+
     def exportable(self):
         """Approved stories whose topic is not rejected and whose theme is approved."""
         return self.filter(
@@ -112,6 +118,12 @@ class Story(Provenance):
     near_duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The quality gates (curation.gates): an automatic edit (the first two paragraphs of a story
+    # that ran on), kept beside the original text, which never changes; the checks above judge
+    # the edit when there is one. auto_rejected: the gates rejected it (an admin can reverse).
+    auto_edited_text = models.TextField(blank=True)
+    original_paragraph_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    auto_rejected = models.BooleanField(default=False)
 
     objects = StoryQuerySet.as_manager()
 
@@ -148,9 +160,21 @@ class Story(Provenance):
         return reverse("curation:story_detail", args=[self.pk])
 
     @property
+    def judged_text(self) -> str:
+        """What the checks judged and reviewers read: the automatic edit, or the text."""
+        return self.auto_edited_text or self.text
+
+    @property
     def paragraphs(self) -> list[str]:
-        return split_paragraphs(self.text)
+        return split_paragraphs(self.judged_text)
 
     @property
     def is_repetitive(self) -> bool:
         return self.repeated_ngram_ratio >= REPETITIVE_RATIO
+
+    @property
+    def failed_checks(self) -> list[str]:
+        """Labels of the automatic checks the (judged) story fails, for badges."""
+        from ..gates import CHECKS
+
+        return [check.label for check in CHECKS.values() if check.fails(self)]

@@ -23,9 +23,8 @@ def _reservable(user, now):
     """Stories this user may be given: awaiting reviews, not reviewed by them, not held."""
     mine = Review.objects.filter(story=OuterRef("pk"), reviewer=user)
     return (
-        Story.objects.filter(
-            status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP
-        )
+        Story.objects.reviewable()
+        .filter(status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP)
         .filter(Q(reserved_by__isnull=True) | Q(reserved_until__lt=now) | Q(reserved_by=user))
         .exclude(Exists(mine))
     )
@@ -84,6 +83,8 @@ def _validate_review(data: dict) -> None:
     errors = []
     for name in Review.SCORE_AXES:
         value = data.get(name)
+        if value is None and name in Review.RUBRIC:
+            continue  # a rubric axis the reviewer did not rate
         if not isinstance(value, int) or not 1 <= value <= 5:
             errors.append(
                 ValidationError(
@@ -156,11 +157,11 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
             review = Review.objects.create(
                 story=story,
                 reviewer=reviewer,
-                **{name: data[name] for name in Review.SCORE_AXES},
+                **{name: data.get(name) for name in Review.SCORE_AXES},
                 decision=data["decision"],
                 reason=data.get("reason", "") or "",
                 comment=comment,
-                edited_text=edited if edited and edited != story.text.strip() else "",
+                edited_text=edited if edited and edited != story.judged_text.strip() else "",
                 seconds_spent=int((now - started_at).total_seconds()) if started_at else None,
                 created_at=now,
             )
@@ -206,7 +207,79 @@ def story_adjudicate(*, story_id: int, admin, decision: str, reason: str) -> Sto
         reason=reason[:COMMENT_MAX_LENGTH],
     )
     story.status = targets[decision]
+    # An admin's decision replaces the gates' one: the story is no longer "auto-rejected".
+    story.auto_rejected = False
     story.reserved_by, story.reserved_until = None, None
-    story.save(update_fields=["status", "reserved_by", "reserved_until"])
+    story.save(update_fields=["status", "auto_rejected", "reserved_by", "reserved_until"])
     transaction.on_commit(dashboard_invalidate)
     return story
+
+
+@transaction.atomic
+def stories_adjudicate_bulk(*, story_ids: list[int], admin, decision: str, reason: str) -> int:
+    """One admin decision over many stories (a rule over a filter, after a confirmation).
+    Locks the rows in pk order; records one Adjudication per story that changes; returns how
+    many changed."""
+    targets = {"approve": Story.Status.APPROVED, "reject": Story.Status.REJECTED}
+    if decision not in targets:
+        raise ValidationError("Choose approve or reject.", code="decision_invalid")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the reason for the decision.", code="reason_required")
+    target = targets[decision]
+    stories = list(
+        Story.objects.select_for_update()
+        .filter(pk__in=story_ids)
+        .exclude(status=target)
+        .order_by("pk")
+        .only("pk", "status")
+    )
+    Adjudication.objects.bulk_create(
+        Adjudication(
+            story=story,
+            admin=admin,
+            from_status=story.status,
+            to_status=target,
+            reason=reason[:COMMENT_MAX_LENGTH],
+        )
+        for story in stories
+    )
+    Story.objects.filter(pk__in=[s.pk for s in stories]).update(
+        status=target, auto_rejected=False, reserved_by=None, reserved_until=None
+    )
+    transaction.on_commit(dashboard_invalidate)
+    return len(stories)
+
+
+# A review can be amended while its story is still open: waiting for reviews, or for an admin.
+AMENDABLE = (Story.Status.PENDING, Story.Status.ADJUDICATION)
+
+
+@transaction.atomic
+def review_amend(*, story_id: int, reviewer, data: dict) -> Review:
+    """Change one's own review of a story nobody has decided yet; the story's status is
+    recomputed from the reviews as they now stand."""
+    _validate_review(data)
+    story = Story.objects.select_for_update().filter(pk=story_id).first()
+    review = story and story.reviews.filter(reviewer=reviewer).first()
+    if review is None:
+        raise ValidationError("You have no review of this story.", code="no_review")
+    if story.status not in AMENDABLE or story.adjudications.filter(admin__isnull=False).exists():
+        raise ValidationError(
+            "This story is decided (%(status)s); its reviews no longer change.",
+            code="story_decided",
+            params={"status": story.get_status_display().lower()},
+        )
+    edited = data.get("edited_text", "").strip()
+    for name in Review.SCORE_AXES:
+        setattr(review, name, data.get(name))
+    review.decision = data["decision"]
+    review.reason = data.get("reason", "") or ""
+    review.comment = data.get("comment", "").strip()
+    review.edited_text = edited if edited and edited != story.judged_text.strip() else ""
+    review.amended_at = timezone.now()
+    review.save()
+    story_status_recompute(story)
+    story.save(update_fields=["review_count", "mean_overall", "status"])
+    transaction.on_commit(dashboard_invalidate)
+    return review

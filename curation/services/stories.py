@@ -1,30 +1,58 @@
-"""Stories: generated stories handed over by generation jobs, with their automatic checks."""
+"""Stories: generated stories handed over by generation jobs, judged by the quality gates."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rapidfuzz import fuzz, process
 
-from ..checks import story_checks
-from ..models import Story
+from ..checks import split_paragraphs, story_checks, trim_to_two
+from ..gates import GatePolicy
+from ..models import Adjudication, Story
 
 
-@transaction.atomic
 def story_add_generated(
     *, topic_id: int, theme_id: int, sample_index: int, text: str, provenance: dict
-) -> int:
-    """Store one generated story with its checks; returns 1, or 0 when a re-delivered task
-    already stored this sample of this job. ``provenance``: Provenance fields."""
+) -> Story | None:
+    """Store one generated story, judged by the quality gates; None when a re-delivered task
+    already stored this sample of this job. ``provenance``: Provenance fields.
+
+    With trimming on, a story past two paragraphs whose first two are complete is judged (and
+    reviewed, and exported) as those two: an automatic edit beside the original. A story that
+    fails a reject gate is stored rejected, with the decision recorded as the automatic checks'.
+    """
+    policy = GatePolicy.current()
+    trimmed = trim_to_two(text) if policy.trim else None
+    finish_reason = provenance.get("finish_reason", "")
     story = Story(
         topic_id=topic_id,
         text=text,
         sample_index=sample_index,
+        auto_edited_text=trimmed or "",
+        original_paragraph_count=len(split_paragraphs(text)) if trimmed else None,
         **provenance,
+        # A trimmed story ends where we cut it: the token limit no longer applies to it.
         **story_check_fields(
-            text=text, finish_reason=provenance.get("finish_reason", ""), theme_id=theme_id
+            text=trimmed or text,
+            finish_reason="stop" if trimmed else finish_reason,
+            theme_id=theme_id,
         ),
     )
-    created = Story.objects.bulk_create([story], ignore_conflicts=True)
-    return len(created)
+    rejections = policy.rejections(story)
+    if rejections:
+        story.status, story.auto_rejected = Story.Status.REJECTED, True
+    try:
+        with transaction.atomic():
+            story.save()
+            if rejections:
+                Adjudication.objects.create(
+                    story=story,
+                    admin=None,
+                    from_status=Story.Status.PENDING,
+                    to_status=Story.Status.REJECTED,
+                    reason=policy.reason(rejections),
+                )
+    except IntegrityError:
+        return None  # this sample of this job is stored already
+    return story
 
 
 def story_check_fields(*, text: str, finish_reason: str, theme_id: int) -> dict:

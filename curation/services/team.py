@@ -1,7 +1,9 @@
 """People and roles: the role groups and who holds which role."""
 
+import secrets
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -81,3 +83,47 @@ def user_set_active(*, user, active: bool, actor) -> None:
         _refuse_last_admin(user, _lock_admins())
     type(user).objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
+
+
+def _generated_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def user_create(*, username: str, role_names: Iterable[str], actor) -> tuple[object, str]:
+    """Create a user with roles and a generated password, returned once (never stored in
+    clear). Refuses a taken or invalid username."""
+    User = get_user_model()
+    field = User._meta.get_field(User.USERNAME_FIELD)
+    username = username.strip()
+    try:
+        field.run_validators(username)
+    except ValidationError as error:
+        raise ValidationError(error.messages, code="username_invalid") from None
+    if not username or User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            "The username %(name)s is empty or taken.",
+            code="username_taken",
+            params={"name": username},
+        )
+    password = _generated_password()
+    user = User.objects.create_user(username=username, password=password)
+    user_set_roles(user=user, role_names=role_names, actor=actor)
+    return user, password
+
+
+@transaction.atomic
+def user_reset_password(*, user, actor) -> str:
+    """Give the user a new generated password, returned once; their sessions end."""
+    password = _generated_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password
+
+
+def user_unlock(*, user) -> int:
+    """Lift the sign-in lockout of this username (every client address); returns how many
+    recorded failures were cleared."""
+    from axes.utils import reset
+
+    return reset(username=user.get_username())

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
@@ -18,7 +18,8 @@ def topics_add_generated(*, theme_id: int, texts: Sequence[str], provenance: dic
     """Store a model's topics for a theme; returns how many were new.
 
     Case-insensitive duplicates of the theme's topics (or of each other) are skipped; each new
-    topic is pre-flagged with the most similar earlier topic. ``provenance``: Provenance fields.
+    topic is pre-flagged with the most similar earlier topic, earlier topics of the same reply
+    included. ``provenance``: Provenance fields.
     """
     existing = set(Topic.objects.filter(theme_id=theme_id).values_list("text_key", flat=True))
     fresh = []
@@ -27,10 +28,17 @@ def topics_add_generated(*, theme_id: int, texts: Sequence[str], provenance: dic
         if key in existing:
             continue
         existing.add(key)
-        fresh.append(Topic(theme_id=theme_id, text=text, text_key=key, **provenance))
+        topic = Topic(theme_id=theme_id, text=text, text_key=key, **provenance)
+        try:
+            with transaction.atomic():
+                topic.save()
+        except IntegrityError:
+            continue  # a concurrent writer of the same theme stored it first
+        fresh.append(topic)
     topics_flag_similar(fresh)
-    # ignore_conflicts: a concurrent writer of the same theme cannot make a duplicate either.
-    Topic.objects.bulk_create(fresh, ignore_conflicts=True)
+    Topic.objects.bulk_update(
+        [t for t in fresh if t.similar_to_id], ["similar_to", "similarity"], batch_size=500
+    )
     return len(fresh)
 
 
@@ -64,8 +72,25 @@ def topic_decide(*, topic_id: int, decision: str, actor, duplicate_of: int | Non
     return topic
 
 
+@transaction.atomic
+def topics_decide_bulk(*, topic_ids: list[int], decision: str, actor) -> int:
+    """Approve, reject or reset many topics at once (a rule over a filter, after a
+    confirmation); returns how many changed."""
+    if decision not in ("approve", "reject", "reset"):
+        raise ValidationError("Choose approve, reject or reset.", code="decision_invalid")
+    target = DECISIONS[decision]
+    changed = (
+        Topic.objects.filter(pk__in=topic_ids)
+        .exclude(status=target)
+        .update(status=target, duplicate_of=None, decided_by=actor, decided_at=timezone.now())
+    )
+    transaction.on_commit(dashboard_invalidate)
+    return changed
+
+
 def topics_flag_similar(topics: list[Topic]) -> None:
-    """Pre-flag each topic with the most similar earlier topic (any theme), if close enough."""
+    """Pre-flag each topic with the most similar earlier topic (any theme), if close enough.
+    Saved topics are compared with each other too, in order (a later one points back)."""
     threshold = settings.STORYAPP_TOPIC_SIMILARITY
     existing = dict(
         Topic.objects.exclude(pk__in=[t.pk for t in topics if t.pk]).values_list("pk", "text")

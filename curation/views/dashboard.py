@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from ..approval import Policy
 from ..dashboard import dashboard_data
+from ..gates import GatePolicy
 from ..models import Review
 
 
@@ -32,6 +33,7 @@ def dashboard(request):
             "per_day_width": max(len(per_day) * 14, 14),
             "distribution_bars": distribution,
             "policy": Policy.current().describe(),
+            "gates": GatePolicy.current().describe(),
             "axes": list(Review.AXIS_LABELS.items()),
         },
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from storyapp.errors import validation_text
+from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
 
 from .. import selectors
@@ -23,6 +23,8 @@ from ..services import reviews
 from ..services.guidelines import guidelines_save
 
 SKIP_SESSION_KEY = "review_skipped"
+# The key that arms each rubric axis on the review page (then a digit rates it).
+AXIS_KEYS = {"brief": "f", "coherence": "c", "creativity": "v", "characters": "h"}
 STARTED_SESSION_KEY = "review_started"
 
 
@@ -41,7 +43,7 @@ def _render_review(request, story, form=None, status=200):
         "story": story,
         "form": form or ReviewForm(),
         "policy": Policy.current().describe(),
-        "rubric": [(axis, Review.AXIS_LABELS[axis]) for axis in Review.RUBRIC],
+        "rubric": [(axis, Review.AXIS_LABELS[axis], AXIS_KEYS[axis]) for axis in Review.RUBRIC],
         "reasons": Review.Reason.choices,
         "has_guidelines": selectors.guidelines_current() is not None,
         "remaining": selectors.review_remaining(user=request.user),
@@ -99,6 +101,22 @@ def review_skip(request, story_id: int):
     if not request.htmx:
         return HttpResponseRedirect(reverse("curation:review_queue"))
     return _render_review(request, _next_story(request))
+
+
+@require_POST
+@permission_required("curation.rate_story", raise_exception=True)
+def review_amend(request, story_id: int):
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not amended: {form_errors_text(form, with_fields=True)}")
+    else:
+        try:
+            reviews.review_amend(story_id=story_id, reviewer=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, validation_text(error))
+        else:
+            messages.success(request, f"Your review of story #{story_id} is amended.")
+    return HttpResponseRedirect(reverse("curation:story_detail", args=[story_id]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,5 @@
 """The story browser, a story's page (provenance, reviews, admin decision), adjudication."""
 
-import difflib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -9,15 +7,24 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from storyapp.errors import bad_request, form_errors_text, validation_text
 
 from .. import selectors
-from ..forms import CHECK_FILTERS, AdjudicationForm, StoryFilterForm
+from ..diffs import side_by_side
+from ..forms import (
+    CHECK_FILTERS,
+    AdjudicationForm,
+    BulkConfirmForm,
+    ReviewForm,
+    StoryFilterForm,
+)
+from ..gates import GatePolicy
 from ..models import Review, Story
 from ..pagination import DeferredJoinPaginator
-from ..services.reviews import story_adjudicate
+from ..services.reviews import AMENDABLE, stories_adjudicate_bulk, story_adjudicate
 
 
 @require_GET
@@ -42,18 +49,19 @@ def story_browser(request):
             "filter_query": query.urlencode(),
             "check_filters": CHECK_FILTERS,
             "themes": selectors.approved_themes(),
+            "gates": GatePolicy.current().describe(),
+            "can_bulk": request.user.has_perm("curation.adjudicate_story"),
         },
     )
 
 
-def _edit_diff(original: str, edited: str) -> list[str]:
-    if not edited:
-        return []
-    return list(
-        difflib.unified_diff(
-            original.splitlines(), edited.splitlines(), "original", "edit", lineterm=""
+def _reviews_with_diffs(story: Story) -> list:
+    reviews = list(selectors.story_reviews(story=story))
+    for review in reviews:
+        review.diff = (
+            side_by_side(story.judged_text, review.edited_text) if review.edited_text else None
         )
-    )
+    return reviews
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,9 +88,19 @@ def story_detail(request, pk: int):
             else:
                 messages.success(request, "Decision recorded.")
                 return HttpResponseRedirect(story.get_absolute_url())
-    story_reviews = list(selectors.story_reviews(story=story))
-    for review in story_reviews:
-        review.diff = _edit_diff(story.text, review.edited_text)
+    story_reviews = _reviews_with_diffs(story)
+    mine = next((r for r in story_reviews if r.reviewer_id == request.user.pk), None)
+    amend_form = None
+    if mine and story.status in AMENDABLE and request.user.has_perm("curation.rate_story"):
+        amend_form = ReviewForm(
+            initial={
+                **{axis: getattr(mine, axis) for axis in Review.SCORE_AXES},
+                "decision": mine.decision,
+                "reason": mine.reason,
+                "comment": mine.comment,
+                "edited_text": mine.edited_text or story.judged_text,
+            }
+        )
     return render(
         request,
         "curation/story_detail.html",
@@ -91,8 +109,8 @@ def story_detail(request, pk: int):
             "reviews": story_reviews,
             "adjudications": story.adjudications.select_related("admin"),
             "form": form,
+            "amend_form": amend_form,
             "can_adjudicate": can_adjudicate,
-            "rubric": Review.RUBRIC,
         },
         status=400 if form.errors else 200,
     )
@@ -107,4 +125,96 @@ def adjudication_queue(request):
         request,
         "curation/adjudication.html",
         {"page_obj": page, "stories": page.object_list},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("curation.adjudicate_story", raise_exception=True)
+def adjudicate(request, pk: int):
+    """Decide one story of the queue, its reviews and edits beside it; "save and next"."""
+    story = get_object_or_404(Story.objects.select_related("topic__theme"), pk=pk)
+    form = AdjudicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            story_adjudicate(
+                story_id=story.pk,
+                admin=request.user,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, validation_text(error))
+        else:
+            messages.success(request, f"Story #{story.pk}: decision recorded.")
+            following = selectors.adjudication_next(after=story.pk)
+            if following is None:
+                messages.info(request, "Nothing else needs adjudication.")
+                return HttpResponseRedirect(reverse("curation:adjudication"))
+            return HttpResponseRedirect(reverse("curation:adjudicate", args=[following.pk]))
+    return render(
+        request,
+        "curation/adjudicate.html",
+        {
+            "story": story,
+            "reviews": _reviews_with_diffs(story),
+            "adjudications": story.adjudications.select_related("admin"),
+            "form": form,
+            "waiting": selectors.adjudication_queue().count(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("curation.adjudicate_story", raise_exception=True)
+def story_bulk(request):
+    """A rule over the story browser's current filter ("reject every cut-off story of job
+    12"): the filter is in the query string; the page shows how many stories it matches and
+    asks for a reason and a confirmation before anything changes."""
+    params = request.GET.copy()
+    decision = params.pop("decision", ["reject"])[-1]
+    filters = StoryFilterForm(params)
+    if not filters.is_valid():
+        return bad_request(request, f"Invalid filter: {form_errors_text(filters)}")
+    stories = selectors.story_list(filters=filters.cleaned_data)
+    count = stories.count()
+    form = BulkConfirmForm(
+        request.POST or None,
+        initial={"decision": decision, "expected": count},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data["confirm"] or data["expected"] != count:
+            messages.error(
+                request,
+                f"The filter now matches {count} stories (you saw {data['expected']}); "
+                "check and confirm again.",
+            )
+        else:
+            try:
+                changed = stories_adjudicate_bulk(
+                    story_ids=list(stories.values_list("pk", flat=True)),
+                    admin=request.user,
+                    decision=data["decision"],
+                    reason=data["reason"],
+                )
+            except ValidationError as error:
+                messages.error(request, validation_text(error))
+            else:
+                messages.success(request, f"{changed} of {count} stories changed.")
+                return HttpResponseRedirect(
+                    reverse("curation:story_browser") + "?" + request.GET.urlencode()
+                )
+    return render(
+        request,
+        "curation/bulk_confirm.html",
+        {
+            "form": form,
+            "count": count,
+            "what": "stories",
+            "sample": stories[:10],
+            "filter_query": params.urlencode(),
+            "back": reverse("curation:story_browser"),
+        },
+        status=400 if form.errors else 200,
     )

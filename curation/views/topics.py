@@ -6,18 +6,20 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import bad_request, form_errors_text, validation_text
 from storyapp.htmx import render_page
 
 from .. import selectors
-from ..forms import TopicDecisionForm, TopicFilterForm
+from ..forms import BulkConfirmForm, TopicDecisionForm, TopicFilterForm
 from ..models import Topic
 from ..services.topics import topic_decide as topic_decide_service
+from ..services.topics import topics_decide_bulk
 
 
 @require_GET
@@ -31,8 +33,8 @@ def _topic_panel(request, params):
     form = TopicFilterForm(params)
     if not form.is_valid():
         return bad_request(request, f"Invalid filter: {form_errors_text(form, with_fields=True)}")
-    status, theme = form.cleaned_data["status"], form.cleaned_data["theme"]
-    topics = selectors.topic_list(status=status, theme_id=theme)
+    status, theme, q = (form.cleaned_data[k] for k in ("status", "theme", "q"))
+    topics = selectors.topic_list(status=status, theme_id=theme, q=q)
     page = Paginator(topics, settings.STORYAPP_PAGE_SIZE).get_page(params.get("page"))
     theme_id = str(theme or "")
     context = {
@@ -41,7 +43,8 @@ def _topic_panel(request, params):
         "themes": selectors.topic_themes(),
         "status": status,
         "theme_id": theme_id,
-        "filter_query": urlencode({"status": status, "theme": theme_id}),
+        "q": q,
+        "filter_query": urlencode({"status": status, "theme": theme_id, "q": q}),
         "can_triage": request.user.has_perm("curation.triage_topic"),
     }
     return render_page(request, "curation/topic_triage.html", context, partial="topic-panel")
@@ -65,7 +68,56 @@ def topic_decide(request, pk: int):
             messages.error(request, "No such topic.")
         except ValidationError as error:
             messages.error(request, validation_text(error))
-    params = {key: request.POST.get(key, "") for key in ("status", "theme", "page")}
+    params = {key: request.POST.get(key, "") for key in ("status", "theme", "q", "page")}
     if request.htmx:
         return _topic_panel(request, params)
     return HttpResponseRedirect(reverse("curation:topic_triage") + "?" + urlencode(params))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("curation.triage_topic", raise_exception=True)
+def topic_bulk(request):
+    """Approve or reject every topic of the current filter, after a confirmation."""
+    params = request.GET.copy()
+    decision = params.pop("decision", ["reject"])[-1]
+    filters = TopicFilterForm(params)
+    if not filters.is_valid():
+        return bad_request(request, f"Invalid filter: {form_errors_text(filters)}")
+    data = filters.cleaned_data
+    topics = selectors.topic_list(status=data["status"], theme_id=data["theme"], q=data["q"])
+    count = topics.count()
+    form = BulkConfirmForm(
+        request.POST or None,
+        initial={"decision": decision, "expected": count},
+    )
+    if request.method == "POST" and form.is_valid():
+        confirmed = form.cleaned_data
+        if not confirmed["confirm"] or confirmed["expected"] != count:
+            messages.error(
+                request,
+                f"The filter now matches {count} topics (you saw {confirmed['expected']}); "
+                "check and confirm again.",
+            )
+        else:
+            changed = topics_decide_bulk(
+                topic_ids=list(topics.values_list("pk", flat=True)),
+                decision=confirmed["decision"],
+                actor=request.user,
+            )
+            messages.success(request, f"{changed} of {count} topics changed.")
+            return HttpResponseRedirect(
+                reverse("curation:topic_triage") + "?" + request.GET.urlencode()
+            )
+    return render(
+        request,
+        "curation/bulk_confirm.html",
+        {
+            "form": form,
+            "count": count,
+            "what": "topics",
+            "sample": topics[:10],
+            "filter_query": params.urlencode(),
+            "back": reverse("curation:topic_triage"),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -6,11 +6,11 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from curation.models import Theme, Topic
+from curation.models import Story, Theme, Topic
 from curation.services.stories import story_add_generated
 from curation.services.topics import topics_add_generated
 from storyapp.heartbeat import heartbeat
-from storyapp.workers import worker_identity
+from storyapp.workers import activity, worker_identity
 
 from .. import prompts
 from ..backends import GenerationRequest, GenerationResult, backend_for, short_text
@@ -23,7 +23,19 @@ logger = logging.getLogger(__name__)
 TEST_MESSAGES = [{"role": "user", "content": "Write one sentence about a lighthouse."}]
 
 
+# Sampling fields of a profile snapshot, with the value that means "off" (older snapshots
+# were made before repetition control existed).
+REPETITION_CONTROL = {
+    "repetition_penalty": 1.0,
+    "no_repeat_ngram_size": 0,
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+}
+
+
 def _sampling(job: GenerationJob, item: JobItem) -> dict:
+    """The sampling of one item: the profile's, with the seed moved by the sample index (so
+    each sample of a topic, and each retry of generate-until-pass, draws anew)."""
     snap = job.model_snapshot
     seed = snap.get("seed")
     if seed is not None:
@@ -33,6 +45,7 @@ def _sampling(job: GenerationJob, item: JobItem) -> dict:
         "temperature": snap["temperature"],
         "top_p": snap["top_p"],
         "seed": seed,
+        **{name: snap.get(name, off) for name, off in REPETITION_CONTROL.items()},
     }
 
 
@@ -42,6 +55,7 @@ def _request_for(job: GenerationJob, item: JobItem, names: dict[int, str]) -> Ge
     else:
         values = {"topic": names[item.topic_id]}
     sampling = _sampling(job, item)
+    sampling["extra_body"] = job.model_snapshot.get("extra_body") or None
     if job.prompt_mode == GenerationJob.PromptMode.RAW:
         return GenerationRequest(prompt=prompts.render_raw(job.template, values), **sampling)
     return GenerationRequest(messages=prompts.render_messages(job.template, values), **sampling)
@@ -91,14 +105,33 @@ def _write_topics(job, item, provenance, result) -> tuple[int, bool, str]:
 def _write_story(job, item, provenance, result) -> tuple[int, bool, str]:
     if not result.text.strip():
         return 0, False, "the model returned an empty story"
-    stored = story_add_generated(
+    story = story_add_generated(
         topic_id=item.topic_id,
         theme_id=item.theme_id,
         sample_index=item.sample_index,
         text=result.text,
         provenance=provenance,
     )
-    return stored, False, ""
+    if story is not None and story.auto_rejected and job.until_pass:
+        _sample_again(job, item)
+    return int(story is not None), False, ""
+
+
+def _sample_again(job: GenerationJob, item: JobItem) -> None:
+    """Generate until it passes: a topic with no story of this job through the gates gets one
+    more sample (a new seed), up to ``until_pass`` samples."""
+    passed = Story.objects.filter(
+        generation_job_id=job.pk, topic_id=item.topic_id, auto_rejected=False
+    ).exists()
+    samples = JobItem.objects.filter(job=job, topic_id=item.topic_id)
+    if passed or samples.count() >= job.until_pass:
+        return
+    index = max(samples.values_list("sample_index", flat=True)) + 1
+    JobItem.objects.get_or_create(
+        job=job,
+        key=f"topic:{item.topic_id}:{index}",
+        defaults={"topic_id": item.topic_id, "theme_id": item.theme_id, "sample_index": index},
+    )
 
 
 ITEM_RESULT_FIELDS = [
@@ -180,48 +213,77 @@ def job_work(*, job_id: int, worker_id: str | None = None) -> int:
     if job is None or job.is_finished:
         return 0
     backend = backend_for(job.model)
+    limit = _claim_size(backend, job)
     written = 0
-    while True:
-        token, items = items_claim(
-            job_id=job.pk, worker_id=worker_id, limit=job.model.items_per_claim
-        )
-        if not items:
-            break
-        requests = requests_for(job, items)
-        with claim_heartbeat(token):
-            results = _generate(backend, requests)
-        written += items_complete(
-            job=job, token=token, items=items, requests=requests, results=results
-        )
+    with activity(f"job {job.pk}"):
+        while True:
+            # A test of this model jumps the queue: it runs between two claims of the job.
+            model_tests_run_waiting(profile=job.model, backend=backend)
+            token, items = items_claim(job_id=job.pk, worker_id=worker_id, limit=limit)
+            if not items:
+                break
+            requests = requests_for(job, items)
+
+            def record(index, result, token=token, items=items, requests=requests) -> None:
+                # Each item is written as its result comes in, so progress moves per item.
+                nonlocal written
+                written += items_complete(
+                    job=job,
+                    token=token,
+                    items=[items[index]],
+                    requests=[requests[index]],
+                    results=[result],
+                )
+
+            with claim_heartbeat(token):
+                _generate(backend, requests, record)
     job_refresh_status(job_id=job.pk)
     return written
 
 
-def _generate(backend, requests) -> list[GenerationResult]:
-    """The backend's results; a backend that raises fails these items with the reason (it
-    must not leave them claimed until the sweeper hides the cause)."""
+def _claim_size(backend, job: GenerationJob) -> int:
+    """Items per claim: the batch the backend will run (a local model on a GPU picks it from
+    free memory when the profile leaves batch_size at 0)."""
+    preferred = getattr(backend, "claim_size", None)
+    if preferred is not None:
+        return preferred(max_new_tokens=job.model_snapshot.get("max_new_tokens", 256))
+    return job.model.items_per_claim
+
+
+def _generate(backend, requests, on_result) -> None:
+    """Run the backend, reporting each result to ``on_result``; a backend that raises fails
+    the items it had not reported, with the reason (they must not stay claimed until the
+    sweeper hides the cause)."""
+    reported: set[int] = set()
+
+    def report(index: int, result: GenerationResult) -> None:
+        reported.add(index)
+        on_result(index, result)
+
     try:
-        return backend.generate(requests)
+        results = backend.generate(requests, on_result=report)
     except Exception as exc:
         logger.exception("generation failed")
         error = f"generation failed: {short_text(clean_text(str(exc)))}"
-        return [GenerationResult(error=error) for _ in requests]
+        results = [GenerationResult(error=error) for _ in requests]
+    for index, result in enumerate(results):
+        if index not in reported:
+            report(index, result)
 
 
-def model_test_run(*, test_id: int) -> None:
+def model_test_run(*, test_id: int, backend=None) -> None:
     """Run one short generation for a queued ModelTest and store its outcome on it.
 
     Claimed queued -> running with a conditional UPDATE (a duplicated task does nothing) and
     kept alive by a heartbeat; whatever happens, the test ends succeeded or failed with the
-    reason (``models_sweep`` fails one whose worker died)."""
+    reason (``model_tests_sweep`` fails one whose worker died)."""
     now = timezone.now()
     claimed = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.QUEUED).update(
         status=ModelTest.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if not claimed:
         return
-    test = ModelTest.objects.select_related("profile").get(pk=test_id)
-    profile = test.profile
+    profile = ModelTest.objects.select_related("profile").get(pk=test_id).profile
     request = GenerationRequest(
         messages=TEST_MESSAGES,
         max_new_tokens=min(32, profile.max_new_tokens),
@@ -230,9 +292,10 @@ def model_test_run(*, test_id: int) -> None:
         seed=profile.seed,
     )
     running = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.RUNNING)
+    outcome = []
     with heartbeat(lambda: running.update(heartbeat_at=timezone.now())):
-        [result] = _generate(backend_for(profile), [request])
-    result = result.sanitized()
+        _generate(backend or backend_for(profile), [request], lambda i, r: outcome.append(r))
+    result = outcome[0].sanitized()
     running.update(
         status=ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED,
         output=result.text,
@@ -241,3 +304,16 @@ def model_test_run(*, test_id: int) -> None:
         completion_tokens=result.completion_tokens,
         finished_at=timezone.now(),
     )
+
+
+def model_tests_run_waiting(*, profile, backend) -> int:
+    """Run the queued tests of ``profile`` here and now, with the backend already loaded (a
+    job's worker runs them between claims, so a test never waits for a whole job)."""
+    waiting = list(
+        ModelTest.objects.filter(profile=profile, status=ModelTest.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for test_id in waiting:
+        model_test_run(test_id=test_id, backend=backend)
+    return len(waiting)

@@ -71,6 +71,7 @@ def job_create(
     model: ModelProfile,
     selection=None,
     per_input: int | None = None,
+    until_pass: int = 0,
     prompt_mode: str = GenerationJob.PromptMode.CHAT,
     template: PromptTemplate | None = None,
     actor=None,
@@ -80,6 +81,8 @@ def job_create(
 
     ``selection``: for topics, "approved" (default) or theme ids; for stories, "not-rejected"
     (default), "approved" or topic ids. Ids that are not eligible refuse the whole job.
+    ``until_pass`` (stories): sample a topic again while none of its stories passes the
+    quality gates, up to that many samples in all.
     """
     if kind not in GenerationJob.Kind.values:
         raise ValidationError("Kind must be topics or stories.", code="kind_invalid")
@@ -88,6 +91,14 @@ def job_create(
     per_input = per_input or (7 if kind == GenerationJob.Kind.TOPICS else 1)
     if not 1 <= per_input <= 50:
         raise ValidationError("Per-item count must be 1-50.", code="per_input_range")
+    until_pass = until_pass or 0
+    if until_pass and (kind != GenerationJob.Kind.STORIES or not per_input <= until_pass <= 20):
+        raise ValidationError(
+            "Generate-until-pass is for stories jobs: at least the samples per topic "
+            "(%(per)s), at most 20.",
+            code="until_pass_range",
+            params={"per": per_input},
+        )
     template_kind = GenerationJob.TEMPLATE_KIND[kind]
     template = template or template_current(template_kind)
     if template.kind != template_kind:
@@ -100,6 +111,7 @@ def job_create(
         queue_name=model.queue,
         model_snapshot=model.snapshot(),
         per_input=per_input,
+        until_pass=until_pass,
         created_by=actor,
     )
     if kind == GenerationJob.Kind.TOPICS:

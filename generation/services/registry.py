@@ -57,9 +57,26 @@ def _profile_validate(profile: ModelProfile) -> None:
         errors.append(ValidationError("Temperature must be 0-5.", code="temperature_range"))
     if not 0 < profile.top_p <= 1:
         errors.append(ValidationError("top-p must be in (0, 1].", code="top_p_range"))
-    for name in ("max_new_tokens", "batch_size", "concurrency"):
+    for name in ("max_new_tokens", "concurrency"):
         if getattr(profile, name) < 1:
             errors.append(ValidationError(f"{name} must be at least 1.", code=f"{name}_range"))
+    if profile.batch_size < 0:
+        errors.append(ValidationError("batch_size is 0 (auto) or more.", code="batch_size_range"))
+    if not 1.0 <= profile.repetition_penalty <= 2.0:
+        errors.append(
+            ValidationError("repetition_penalty must be 1-2 (1: off).", code="repetition_range")
+        )
+    if not 0 <= profile.no_repeat_ngram_size <= 20:
+        errors.append(
+            ValidationError("no_repeat_ngram_size must be 0-20 (0: off).", code="ngram_range")
+        )
+    for name in ("frequency_penalty", "presence_penalty"):
+        if not -2.0 <= getattr(profile, name) <= 2.0:
+            errors.append(ValidationError(f"{name} must be -2 to 2.", code=f"{name}_range"))
+    if not isinstance(profile.extra_body, dict):
+        errors.append(
+            ValidationError("extra_body is a JSON object of request fields.", code="extra_body")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -92,9 +109,11 @@ def model_register(*, name: str, **fields) -> tuple[ModelProfile, bool]:
 
 @transaction.atomic
 def model_test_start(*, profile: ModelProfile) -> ModelTest:
-    """Queue a short test generation on the profile's queue (its workers hold the model)."""
+    """Queue a short test generation on the profile's queue (its workers hold the model),
+    ahead of jobs where the task backend orders by priority; a worker busy with a job of
+    this model runs it between two claims anyway."""
     test = ModelTest.objects.create(profile=profile)
-    task = tasks.model_test_run.using(queue_name=profile.queue)
+    task = tasks.model_test_run.using(queue_name=profile.queue, **tasks.ahead_of_jobs())
     transaction.on_commit(partial(task.enqueue, test_id=test.pk))
     return test
 

@@ -57,21 +57,30 @@
     if (all.length) all[Math.min(lastIndex, all.length - 1)].focus();
   });
 
-  // Review page: one keystroke per decision (see the ? help on the page).
+  // Review page: one keystroke per decision (see the ? help on the page). A digit sets the
+  // overall score only; an axis key (F, C, V, H) arms that rubric axis for the next digit.
+  let armedAxis = null;
+  function arm(form, set) {
+    form.querySelectorAll("fieldset.rubric").forEach(function (other) { other.classList.remove("armed"); });
+    armedAxis = set;
+    if (set) set.classList.add("armed");
+  }
   function reviewKeys(event) {
     const panel = document.querySelector("[data-review]");
     const form = panel && panel.querySelector("#review-form");
     if (!form || event.ctrlKey || event.metaKey || event.altKey) return false;
     const inText = event.target.closest("textarea, input[type=text], select") !== null;
     if (inText) return false;
+    if (armedAxis && !form.contains(armedAxis)) armedAxis = null;
     const key = event.key.toLowerCase();
-    if (/^[1-5]$/.test(key)) {
+    const axis = form.querySelector('fieldset.rubric[data-key="' + key + '"]');
+    if (axis) {
+      arm(form, axis);
+    } else if (/^[0-5]$/.test(key) && armedAxis) {
+      armedAxis.querySelector('input[value="' + (key === "0" ? "" : key) + '"]').checked = true;
+      arm(form, null);
+    } else if (/^[1-5]$/.test(key)) {
       form.querySelector('input[name="overall"][value="' + key + '"]').checked = true;
-      form.querySelectorAll("fieldset.rubric").forEach(function (set) {
-        if (set.dataset.touched) return;
-        const box = set.querySelector('input[value="' + key + '"]');
-        if (box) box.checked = true;
-      });
     } else if (key === "a" || key === "r") {
       form.querySelector('input[name="decision"][value="' + (key === "a" ? "approve" : "reject") + '"]').checked = true;
       if (key === "r") form.querySelector('select[name="reason"]').focus();
@@ -83,6 +92,8 @@
       box.querySelector("textarea").focus();
     } else if (event.key === "Enter") {
       form.requestSubmit();
+    } else if (event.key === "Escape") {
+      arm(form, null);
     } else {
       return false;
     }
@@ -93,10 +104,6 @@
     if (event.defaultPrevented) return;
     reviewKeys(event);
   }, true);
-  document.addEventListener("change", function (event) {
-    const set = event.target.closest && event.target.closest("fieldset.rubric");
-    if (set && event.isTrusted) set.dataset.touched = "1";
-  });
 
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-select-all]")) return;
@@ -110,3 +117,27 @@
     }
   });
 })();
+
+// Destructive forms ask first: <form data-confirm="Deactivate alice?">.
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+}, true);
+
+// Blind comparison: 1 (story 1), 2 (story 2), 0 (tie); R writes a reason.
+document.addEventListener("keydown", function (event) {
+  const form = document.querySelector("[data-compare] #compare-form");
+  if (!form || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("textarea, input, select")) {
+    if (event.key === "Escape") event.target.blur();
+    return;
+  }
+  const button = form.querySelector('[data-key="' + event.key + '"]');
+  if (button) { event.preventDefault(); button.click(); return; }
+  if (event.key === "r" || event.key === "R") {
+    event.preventDefault();
+    form.querySelector("textarea").focus();
+  }
+});

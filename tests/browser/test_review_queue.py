@@ -38,7 +38,9 @@ def test_reviewer_reviews_three_stories_with_the_keyboard_only(
     for _ in range(3):
         current = shown_story_id(alice)
         reviewed.append(current)
-        alice.keyboard.press("4")
+        alice.keyboard.press("4")  # overall only
+        alice.keyboard.press("f")  # arm "follows the brief"...
+        alice.keyboard.press("3")  # ...and rate it
         alice.keyboard.press("a")
         alice.keyboard.press("Enter")
         expect(alice.get_by_text(f"Review of story #{current} saved")).to_be_visible()
@@ -47,7 +49,9 @@ def test_reviewer_reviews_three_stories_with_the_keyboard_only(
     assert held_by_bob not in reviewed
     saved = Review.objects.filter(reviewer__username="alice")
     assert sorted(saved.values_list("story_id", flat=True)) == sorted(reviewed)
-    assert set(saved.values_list("overall", "brief", "decision")) == {(4, 4, "approve")}
+    assert set(saved.values_list("overall", "brief", "coherence", "decision")) == {
+        (4, 3, None, "approve")
+    }
     assert {s.pk for s in stories} >= set(reviewed)
 
     alice.goto(live_server.url + "/")

@@ -28,6 +28,7 @@ class FaultServer:
     def __init__(self):
         self.hits: Counter = Counter()
         self.themes_asked: Counter = Counter()
+        self.topics_asked: Counter = Counter()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +82,17 @@ class FaultServer:
                     body = completion("x")
                     body["choices"] = []
                     return self.send(200, body)
+                if model == "until-pass":
+                    # The first story for a topic runs into the token limit; the next is good.
+                    topic = payload["messages"][-1]["content"].split('"')[1]
+                    server.topics_asked[topic] += 1
+                    if server.topics_asked[topic] == 1:
+                        return self.send(200, completion("It began, and then it", "length"))
+                    story = (
+                        f"{topic} began on a quiet morning by the sea.\n\n"
+                        "By evening everyone knew how it ended, and they were glad."
+                    )
+                    return self.send(200, completion(story))
                 if model == "echo-auth":
                     # A server that puts the request's Authorization header in its error.
                     auth = self.headers.get("Authorization", "")

@@ -103,3 +103,39 @@ def test_min_new_tokens_gives_fixed_length_outputs(tiny_model_folder):
         for m in MESSAGES
     ]
     assert [r.completion_tokens for r in backend.generate(requests)] == [6, 6, 6]
+
+
+def test_the_local_backend_reports_every_result_as_it_is_ready(tiny_model_folder):
+    backend = TransformersBackend(folder=str(tiny_model_folder), batch_size=2)
+    requests = [
+        GenerationRequest(
+            messages=[{"role": "user", "content": "dragon " * n}], max_new_tokens=6, temperature=0
+        )
+        for n in (1, 9, 3)
+    ]
+    reported = []
+    results = backend.generate(requests, on_result=lambda i, r: reported.append((i, r.text)))
+    assert sorted(reported) == [(i, r.text) for i, r in enumerate(results)]
+    # batches are made of similar prompt lengths: the longest two first
+    assert [i for i, _ in reported][:2] in ([1, 2], [2, 1])
+
+
+def test_an_automatic_batch_fits_free_gpu_memory(monkeypatch):
+    import torch
+    from transformers import LlamaConfig
+
+    from generation.backends.local import CPU_BATCH, MAX_AUTO_BATCH, auto_batch_size
+
+    class Model:
+        config = LlamaConfig(
+            hidden_size=2048, num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4
+        )
+        dtype = torch.bfloat16
+
+    assert auto_batch_size(Model(), "cpu", 1000) == CPU_BATCH
+    # KV cache per token: 2 (k, v) x 22 layers x 4 heads x 64 dims x 2 bytes = 22,528 bytes
+    per_sequence = 22_528 * 384
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (40 * per_sequence, 80 << 30))
+    assert auto_batch_size(Model(), "cuda", 384) == 20  # half of free memory for the cache
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (140 << 30, 141 << 30))
+    assert auto_batch_size(Model(), "cuda", 384) == MAX_AUTO_BATCH

@@ -179,3 +179,29 @@ def test_nul_bytes_from_a_server_are_cleaned_before_they_are_stored(
     assert test.status in ("failed", "succeeded") and "\x00" not in test.error + test.output
     if status == "done":
         assert "\x00" not in Topic.objects.get().text + Topic.objects.get().finish_reason
+
+
+@pytest.mark.django_db
+def test_until_pass_samples_a_topic_again_until_a_story_passes_the_gates(server, settings):
+    from curation.models import Story
+    from generation.selectors import job_quality
+    from generation.services import engine, jobs, registry
+    from tests.factories import TopicFactory
+
+    settings.STORYAPP_HTTP_MAX_RETRIES = 0
+    profile, _ = registry.model_register(
+        name="writer", role="student", backend="openai", model="until-pass", base_url=server.url
+    )
+    topics = [TopicFactory(text=f"A lantern maker number {n}") for n in range(2)]
+    job = jobs.job_create(kind="stories", model=profile, until_pass=3, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    for topic in topics:
+        written = Story.objects.filter(topic=topic).order_by("sample_index")
+        assert [(s.sample_index, s.auto_rejected) for s in written] == [(0, True), (1, False)]
+        assert server.topics_asked[topic.text] == 2
+    assert job.items.count() == 4  # one retry per topic, not up to the limit
+    quality = job_quality(job)
+    assert (quality["topics_passed"], quality["topics"]) == (2, 2)
+    assert (quality["passed"], quality["n"]) == (2, 4)

@@ -5,7 +5,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 PUBLIC = {"login", "healthz"}
-SAMPLE_KWARGS = {"pk": 1, "user_id": 1, "story_id": 1, "name": "x", "filename": "train.jsonl"}
+SAMPLE_KWARGS = {
+    "pk": 1,
+    "user_id": 1,
+    "story_id": 1,
+    "name": "x",
+    "filename": "train.jsonl",
+    "action": "unlock",
+    "judgment_id": 1,
+}
 
 
 def all_patterns(resolver=None, prefix=""):

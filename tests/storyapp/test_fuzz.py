@@ -23,6 +23,7 @@ from tests.factories import (
     TopicFactory,
 )
 from tests.storyapp.test_every_url import all_patterns
+from training.models import Evaluation, FineTuneJob, Judgment
 
 PAYLOADS = [
     "\x00",
@@ -76,6 +77,7 @@ class Forms(HTMLParser):
 
 @pytest.fixture
 def site(make_user, var_dir):
+    from curation.exports.runner import export_run
     from curation.exports.services import export_create
 
     admin = make_user("boss", "Admin")
@@ -88,8 +90,27 @@ def site(make_user, var_dir):
     profile = ModelProfileFactory(name="fuzzed")
     GenerationJobFactory(model=profile)
     ModelTest.objects.create(profile=profile)
-    export_create(name="fuzz-release", enqueue=False)
+    release = export_run(export_id=export_create(name="fuzz-release", enqueue=False).pk)
+    _training_rows(release, profile, admin)
     return admin
+
+
+def _training_rows(release, profile, admin):
+    """A fine-tune, an evaluation with one blind pair, and a judgment served to the admin."""
+    from training.models import ComparisonPair, EvaluationSample
+
+    FineTuneJob.objects.create(release=release, base=profile, name="fuzz-tuned")
+    evaluation = Evaluation.objects.create(name="fuzz", topic_ids=[])
+    evaluation.profiles.set([profile])
+    topic = Topic.objects.first()
+    a, b = (
+        EvaluationSample.objects.create(
+            evaluation=evaluation, model=model, topic=topic, text="A story."
+        )
+        for model in (profile, ModelProfileFactory(name="fuzz-other"))
+    )
+    pair = ComparisonPair.objects.create(evaluation=evaluation, a=a, b=b)
+    Judgment.objects.create(pair=pair, reviewer=admin, left_is_a=True)
 
 
 def sample_urls() -> list[str]:
@@ -99,8 +120,12 @@ def sample_urls() -> list[str]:
             "curation:theme_decide": Theme,
             "curation:topic_decide": Topic,
             "curation:story_detail": Story,
+            "training:finetune_detail": FineTuneJob,
+            "training:finetune_cancel": FineTuneJob,
+            "training:evaluation_detail": Evaluation,
         }.get(name, GenerationJob),
         "story_id": lambda name: Story,
+        "judgment_id": lambda name: Judgment,
         "user_id": lambda name: None,
     }
     urls = []
@@ -111,10 +136,14 @@ def sample_urls() -> list[str]:
         for key in pattern.pattern.converters:
             if key == "name":
                 kwargs[key] = (
-                    "fuzzed" if name.startswith("generation:") else DatasetExport.objects.get().name
+                    "fuzzed"
+                    if name.startswith("generation:") or name == "training:model_lineage"
+                    else DatasetExport.objects.get().name
                 )
             elif key == "filename":
                 kwargs[key] = "train.jsonl"
+            elif key == "action":
+                kwargs[key] = "unlock"
             elif key == "user_id":
                 from django.contrib.auth import get_user_model
 

@@ -42,6 +42,13 @@ class Command(BaseCommand):
             "--topics", default="not-rejected", help="not-rejected, approved, or ids: 1,2,3"
         )
         stories.add_argument("--per-topic", type=int, default=1, dest="per_input")
+        stories.add_argument(
+            "--until-pass",
+            type=int,
+            default=0,
+            metavar="N",
+            help="sample a topic again while none of its stories passes the gates, up to N",
+        )
         for sub in (topics, stories):
             sub.add_argument("--model", required=True, help="a registered model profile name")
             sub.add_argument("--raw", action="store_true", help="send the seed's literal text")
@@ -69,6 +76,7 @@ class Command(BaseCommand):
                 model=profile,
                 selection=selection,
                 per_input=per_input,
+                until_pass=options.get("until_pass", 0),
                 prompt_mode=GenerationJob.PromptMode.RAW if raw else GenerationJob.PromptMode.CHAT,
                 enqueue=not inline,
             )

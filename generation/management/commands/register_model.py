@@ -1,8 +1,21 @@
+import argparse
+import json
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.models import ModelProfile
 from generation.services.registry import model_register
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not JSON") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("a JSON object is expected")
+    return value
 
 
 class Command(BaseCommand):
@@ -23,6 +36,15 @@ class Command(BaseCommand):
         parser.add_argument("--top-p", type=float)
         parser.add_argument("--seed", type=int)
         parser.add_argument("--queue")
+        parser.add_argument("--repetition-penalty", type=float, help="transformers; 1 = off")
+        parser.add_argument(
+            "--no-repeat-ngram-size", type=int, help="transformers; never repeat n-grams of n"
+        )
+        parser.add_argument("--frequency-penalty", type=float, help="OpenAI-compatible servers")
+        parser.add_argument("--presence-penalty", type=float, help="OpenAI-compatible servers")
+        parser.add_argument(
+            "--extra-body", type=_json_object, help='server-specific fields as JSON: {"top_k": 40}'
+        )
 
     def handle(self, *args, name, **options):
         fields = {key: options[key] for key in ModelProfile.EDITABLE_FIELDS}

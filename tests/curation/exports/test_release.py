@@ -21,6 +21,11 @@ from tests.factories import StoryFactory, ThemeFactory, TopicFactory
 NAMES = itertools.count()
 
 
+def record_of(row: dict) -> dict:
+    """A Parquet or hf row without the id and metadata columns: the JSONL record."""
+    return {key: value for key, value in row.items() if key not in ("id", "metadata")}
+
+
 STATUS = {
     "theme": st.sampled_from(["pending", "approved", "rejected"]),
     "topic": st.sampled_from(["pending", "approved", "rejected"]),
@@ -137,7 +142,8 @@ def test_chat_jsonl_loads_with_datasets_and_passes_the_trl_conversational_check(
         non_system = [r for r in roles if r != "system"]
         assert all(a != b for a, b in zip(non_system, non_system[1:], strict=False))
         assert roles[-1] == "assistant"
-    assert parquet[0] == data[0]
+    assert record_of(parquet[0]) == data[0]
+    assert parquet[0]["id"] in {s.pk for s in Story.objects.all()}
 
 
 @pytest.mark.django_db
@@ -155,7 +161,15 @@ def test_the_hf_folder_loads_with_load_from_disk_like_the_parquet_files():
         parquet = load_dataset("parquet", data_files=str(folder / f"{split}.parquet"))["train"]
         jsonl = [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]
         assert len(loaded[split]) == len(jsonl) == getattr(export, f"{split}_count") > 0
-        assert list(loaded[split]) == jsonl == list(parquet)
+        assert list(loaded[split]) == list(parquet)
+        assert [record_of(row) for row in parquet] == jsonl
+        metadata = [
+            json.loads(line)
+            for line in (folder / "metadata.jsonl").read_text().splitlines()
+            if json.loads(line)["split"] == split
+        ]
+        assert [row["id"] for row in parquet] == [m["id"] for m in metadata]
+        assert [row["metadata"]["topic_id"] for row in parquet] == [m["topic_id"] for m in metadata]
         assert loaded[split].features == parquet.features
         # The fingerprint comes from the content, not from chance.
         state = json.loads((folder / "hf" / split / "state.json").read_text())
@@ -233,8 +247,10 @@ def test_every_format_round_trips_awkward_text_exactly(make_user, fmt, use_edits
 
     folder = layout.export_folder(export)
     parquet = load_dataset("parquet", data_files=str(folder / "train.parquet"))["train"]
-    assert list(parquet) == records
-    assert list(load_from_disk(str(folder / "hf"))["train"]) == records
+    assert [record_of(row) for row in parquet] == records
+    assert [record_of(row) for row in load_from_disk(str(folder / "hf"))["train"]] == records
+    assert [row["id"] for row in parquet] == [stored.pk, raw.pk]
+    assert parquet[1]["metadata"]["topic"] == topic.text
 
 
 @pytest.mark.django_db
@@ -274,3 +290,79 @@ def test_a_chat_record_tokenizes_with_the_bundled_models_chat_template():
     assert text.count("<|im_start|>") == 3
     assert "<|im_start|>assistant\n" + story.text in text
     assert text.rstrip().endswith("<|im_end|>")
+
+
+@pytest.mark.django_db
+def test_exact_duplicate_records_are_exported_once_and_counted():
+    topic = TopicFactory()
+    first = approved_story(topic=topic, text="Same words.\n\nSame end.")
+    approved_story(topic=topic, text="Same words.\n\nSame end.")
+    other = approved_story(topic=topic, text="Other words.\n\nOther end.")
+    export = run_export("deduped", val_fraction=0.0)
+    folder = layout.export_folder(export)
+    lines = (folder / "train.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and export.train_count == 2
+    assert export.duplicates_skipped == 1
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["statistics"]["duplicates_skipped"] == 1
+    assert manifest["story_ids"]["train"] == [first.pk, other.pk]
+    metadata = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
+    assert [m["id"] for m in metadata] == [first.pk, other.pk]
+    assert {m["split"] for m in metadata} == {"train"} and metadata[0]["topic"] == topic.text
+
+
+@pytest.mark.django_db
+def test_the_card_states_the_releases_real_figures(make_user):
+    """The figures are computed here again from the stories, independently of the export."""
+    from statistics import median
+
+    from curation.checks import split_paragraphs, story_checks
+
+    reviewers = [make_user(f"r{n}", "Reviewer") for n in range(2)]
+    texts = [
+        "One paragraph only, and it ends.",
+        "First part here.\n\nSecond part there.",
+        "A.\n\nB two.\n\nC three and it goes on and on",
+        "Alpha beta gamma.\n\nDelta epsilon zeta eta.",
+    ]
+    approved = []
+    for n, text in enumerate(texts):
+        story = approved_story(text=text, **story_checks(text, "stop"), mean_overall=4.0 + n / 4)
+        for reviewer in reviewers:
+            edit_review(story, reviewer, "")
+        approved.append(story)
+    approved_story(status="rejected", auto_rejected=True, text="Cut", cut_off=True)
+    export = run_export("figures", val_fraction=0.0)
+    folder = layout.export_folder(export)
+    stats = json.loads((folder / "manifest.json").read_text())["statistics"]
+    paragraphs = [len(split_paragraphs(t)) for t in texts]
+    words = sorted(story_checks(t)["word_count"] for t in texts)
+    assert stats["records"] == 4
+    assert stats["paragraphs"] == {"1": 1, "2": 2, "3": 1}
+    assert stats["two_paragraph_share"] == paragraphs.count(2) / 4
+    assert stats["words"]["mean"] == round(sum(words) / 4, 1)
+    assert stats["words"]["median"] == sorted(words)[2] and median(words) <= stats["words"]["max"]
+    assert stats["shares"]["cut_off"] == sum(story_checks(t)["cut_off"] for t in texts) / 4
+    assert stats["mean_overall"] == round(sum(4.0 + n / 4 for n in range(4)) / 4, 3)
+    assert (stats["generated_stories"], stats["auto_rejected"]) == (5, 1)
+    assert stats["approved_by_policy"] == 4 and stats["approved_by_admin"] == 0
+    card = (folder / "README.md").read_text()
+    assert "# Storytelling distillation dataset: 4 approved stories" in card
+    assert "50% of the stories have exactly two paragraphs" in card
+    assert f"mean {stats['words']['mean']}, median {stats['words']['median']}" in card
+    assert "1 (20%) were rejected by the gates" in card
+    # It claims nothing it did not measure: no "two-paragraph" headline over mixed stories.
+    assert "Two-paragraph stories" not in card
+
+
+@pytest.mark.django_db
+def test_a_tiny_split_is_warned_about():
+    for _ in range(3):
+        approved_story()
+    export = run_export("tiny", val_fraction=0.0)
+    assert export.warnings == [
+        "The train split has 3 records: fewer than 10, too few to measure anything; "
+        "add stories or change the validation fraction."
+    ]
+    card = (layout.export_folder(export) / "README.md").read_text()
+    assert "## Warnings" in card and "fewer than 10" in card

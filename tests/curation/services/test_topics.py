@@ -22,3 +22,19 @@ def test_topic_triage_duplicate_of_the_flagged_topic(make_user):
         topics.topic_decide(topic_id=lone.pk, decision="duplicate", actor=editor)
     assert excinfo.value.code == "duplicate_of_missing"
     assert Topic.objects.get(pk=lone.pk).status == "pending"
+
+
+@pytest.mark.django_db
+def test_near_duplicates_inside_one_reply_are_flagged():
+    from tests.factories import ThemeFactory
+
+    theme = ThemeFactory(status="approved")
+    stored = topics.topics_add_generated(
+        theme_id=theme.pk,
+        texts=["The Memory of a Dreamer who sails", "The Memory of a Dream who sails", "A fox"],
+        provenance={"generation_job_id": 7},
+    )
+    assert stored == 3
+    first, second, third = Topic.objects.order_by("pk")
+    assert second.similar_to_id == first.pk and second.similarity >= 85
+    assert first.similar_to_id is None and third.similar_to_id is None

@@ -82,3 +82,50 @@ def test_concurrent_reviews_lose_nothing_and_statuses_follow_the_policy(make_use
         assert story.reviews.values("reviewer").distinct().count() == len(rows)
         assert story.review_count == len(rows)
         assert story.status == policy.status_for(rows)
+
+
+@pytest.mark.django_db
+def test_a_reviewer_amends_their_review_while_the_story_is_undecided(make_user):
+    from django.test import Client
+
+    from curation.models import Review
+    from tests.factories import StoryFactory
+
+    alice = make_user("alice", "Reviewer")
+    client = Client()
+    client.force_login(alice)
+    story = StoryFactory()
+    review_submit(story_id=story.pk, reviewer=alice, data=review_data(2, "reject"))
+    page = client.get(story.get_absolute_url())
+    assert b'id="amend-form"' in page.content
+    response = client.post(
+        f"/review/{story.pk}/amend/", {"overall": 5, "decision": "approve", "brief": ""}
+    )
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert (review.overall, review.decision, review.brief) == (5, "approve", None)
+    assert review.amended_at is not None
+    story.refresh_from_db()
+    assert story.mean_overall == 5.0
+    # a second reviewer decides it: amending is over
+    review_submit(story_id=story.pk, reviewer=make_user("bob", "Reviewer"), data=review_data(5))
+    story.refresh_from_db()
+    assert story.status == "approved"
+    client.post(f"/review/{story.pk}/amend/", {"overall": 1, "decision": "reject"})
+    assert Review.objects.get(reviewer=alice).overall == 5
+    assert b'id="amend-form"' not in client.get(story.get_absolute_url()).content
+
+
+@pytest.mark.django_db
+def test_the_overall_key_sets_only_the_overall_score(reviewer_client):
+    from curation.models import Review
+    from tests.factories import StoryFactory
+
+    story = StoryFactory()
+    reviewer_client.get("/review/")
+    response = reviewer_client.post(
+        f"/review/{story.pk}/", {"overall": 4, "decision": "approve", "coherence": 2}
+    )
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert (review.overall, review.coherence, review.brief, review.creativity) == (4, 2, None, None)

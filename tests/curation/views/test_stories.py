@@ -98,3 +98,76 @@ def test_reviewers_cannot_adjudicate(reviewer_client):
         story.get_absolute_url(), {"decision": "approve", "reason": "x"}
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_rule_over_the_filter_rejects_every_matching_story_after_a_confirmation(admin_client):
+    from curation.models import Adjudication
+
+    cut = [StoryFactory(generation_job_id=12, cut_off=True) for _ in range(3)]
+    StoryFactory(generation_job_id=12)  # not cut off
+    StoryFactory(generation_job_id=13, cut_off=True)  # another job
+    url = "/stories/bulk/?job=12&check=cut_off"
+    page = admin_client.get(url + "&decision=reject")
+    assert page.status_code == 200 and b'id="bulk-count">3<' in page.content
+    # without the confirmation box nothing changes
+    response = admin_client.post(url, {"decision": "reject", "expected": 3, "reason": "cut"})
+    assert response.status_code == 200 and Adjudication.objects.count() == 0
+    # a count that moved since the page was shown is refused too
+    response = admin_client.post(
+        url, {"decision": "reject", "expected": 2, "reason": "cut", "confirm": "on"}
+    )
+    assert Adjudication.objects.count() == 0
+    response = admin_client.post(
+        url, {"decision": "reject", "expected": 3, "reason": "cut off in job 12", "confirm": "on"}
+    )
+    assert response.status_code == 302
+    assert sorted(Story.objects.filter(status="rejected").values_list("pk", flat=True)) == sorted(
+        s.pk for s in cut
+    )
+    assert set(Adjudication.objects.values_list("reason", flat=True)) == {"cut off in job 12"}
+
+
+@pytest.mark.django_db
+def test_reviewers_cannot_run_rules_over_stories(reviewer_client):
+    assert reviewer_client.get("/stories/bulk/?decision=reject").status_code == 403
+
+
+@pytest.mark.django_db
+def test_adjudication_has_no_default_and_save_and_next_walks_the_queue(admin_client):
+    first, second = (StoryFactory(status="adjudication") for _ in range(2))
+    page = admin_client.get(f"/adjudication/{first.pk}/")
+    assert b"checked" not in page.content.split(b'id="adjudicate-form"')[1].split(b"</form>")[0]
+    response = admin_client.post(
+        f"/adjudication/{first.pk}/", {"decision": "approve", "reason": "Good enough"}
+    )
+    assert response["Location"] == f"/adjudication/{second.pk}/"
+    response = admin_client.post(
+        f"/adjudication/{second.pk}/", {"decision": "reject", "reason": "Off topic"}
+    )
+    assert response["Location"] == "/adjudication/"
+    assert list(Story.objects.order_by("pk").values_list("status", flat=True)) == [
+        "approved",
+        "rejected",
+    ]
+    # no decision given: refused, nothing recorded
+    third = StoryFactory(status="adjudication")
+    response = admin_client.post(f"/adjudication/{third.pk}/", {"reason": "x"})
+    assert response.status_code == 400
+    third.refresh_from_db()
+    assert third.status == "adjudication"
+
+
+@pytest.mark.django_db
+def test_an_edit_is_shown_side_by_side_with_words_marked(admin_client, make_user):
+    from tests.factories import ReviewFactory
+
+    story = StoryFactory(text="The old fox slept.\n\nIt woke at noon.")
+    ReviewFactory(
+        story=story,
+        reviewer=make_user("r1", "Reviewer"),
+        edited_text="The young fox slept.\n\nIt woke at <b>noon</b>.",
+    )
+    body = admin_client.get(story.get_absolute_url()).content.decode()
+    assert "<del>old</del>" in body and "<ins>young</ins>" in body
+    assert "&lt;b&gt;noon&lt;/b&gt;" in body and "<b>noon" not in body

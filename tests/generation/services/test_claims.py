@@ -87,7 +87,7 @@ def test_a_model_test_that_crashes_ends_failed_with_the_reason(teacher, monkeypa
     from generation.services import engine
 
     class Broken:
-        def generate(self, requests):
+        def generate(self, requests, on_result=None):
             raise RuntimeError("the GPU fell over")
 
     monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: Broken())

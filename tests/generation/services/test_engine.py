@@ -117,7 +117,7 @@ def test_raw_mode_sends_the_seed_literal_prompt(teacher, scripted):
 @pytest.mark.django_db
 def test_a_backend_that_raises_fails_its_items_with_the_reason(teacher, monkeypatch):
     class Broken:
-        def generate(self, requests):
+        def generate(self, requests, on_result=None):
             raise MemoryError("CUDA out of memory")
 
     monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: Broken())
@@ -151,3 +151,50 @@ def test_an_output_the_database_refuses_fails_only_its_item(teacher, scripted, m
     failed = job.items.get(status="failed")
     assert failed.error.startswith("could not store the output: value too long")
     assert Topic.objects.count() == 7
+
+
+@pytest.mark.django_db
+def test_items_are_written_as_their_results_come_in_not_per_batch(teacher, monkeypatch):
+    from generation.models import JobItem
+
+    seen_done = []
+
+    class OneByOne:
+        def generate(self, requests, on_result=None):
+            results = []
+            for index in range(len(requests)):
+                # what the job page would show while this request is still running
+                seen_done.append(JobItem.objects.filter(status="done").count())
+                result = GenerationResult(
+                    text="1. A tale of something small\n2. A tale of something large\n"
+                    "3. A tale of something else",
+                    finish_reason="stop",
+                    completion_tokens=12,
+                )
+                results.append(result)
+                on_result(index, result)
+            return results
+
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: OneByOne())
+    for name in ("Courage", "Exile", "Hope"):
+        ThemeFactory(name=name, status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, per_input=3, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    assert seen_done == [0, 1, 2]  # one batch of three, written one by one
+
+
+@pytest.mark.django_db
+def test_a_model_test_runs_between_two_claims_of_a_long_job(teacher, scripted):
+    from generation.models import ModelTest
+
+    teacher.batch_size = 1
+    teacher.save()
+    for name in ("Courage", "Exile"):
+        ThemeFactory(name=name, status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    test = ModelTest.objects.create(profile=teacher)
+    engine.job_work(job_id=job.pk)
+    test.refresh_from_db()
+    assert test.status == "succeeded" and test.output == "A lighthouse kept its light."
+    # it ran before the job's first claim: its request is the first the model got
+    assert scripted.calls[0][0].messages == engine.TEST_MESSAGES

@@ -1,0 +1,149 @@
+"""How often the bundled student's stories pass the quality gates, under sampling settings
+side by side in one run: the defaults before repetition control, and candidates.
+
+    python bench/sampling.py [--json] [--topics 40] [--configs baseline,rep115,...]
+
+40 fixed topics (none of them in the app's data), the seed's story prompt through the chat
+template, one story per topic per configuration, same seeds. A story passes when no reject
+gate fails (cut off, not two paragraphs, not English) after the automatic trim, as in the app.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyapp.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from curation.checks import story_checks, trim_to_two  # noqa: E402
+from curation.gates import GatePolicy  # noqa: E402
+from generation import prompts  # noqa: E402
+from generation.backends import GenerationRequest, TransformersBackend  # noqa: E402
+from generation.bundled import ensure_bundled_model  # noqa: E402
+
+TOPICS = [
+    "A lighthouse keeper who collects lost voices",
+    "A clockmaker racing the last sunset",
+    "A fox who runs a night library",
+    "A cartographer mapping dreams",
+    "A baker whose bread tells the future",
+    "A child who befriends a storm",
+    "A retired pirate who grows roses",
+    "A robot learning to whistle",
+    "A village that forgets one word each day",
+    "A violinist who plays to the tide",
+    "A girl who trades shadows at the market",
+    "A snowman who wants to see summer",
+    "A detective who solves crimes by smell",
+    "A knight afraid of the dark",
+    "A painter whose colours come alive at night",
+    "An old tortoise carrying a letter for a century",
+    "A boy who finds a door in a tree",
+    "A queen who hides in her own kitchen",
+    "A postman delivering letters to the moon",
+    "A river that runs backwards once a year",
+    "A beekeeper and the bee who could talk",
+    "A lonely giant building a tiny house",
+    "A thief who steals only sadness",
+    "A gardener who plants memories",
+    "A dragon who collects teacups",
+    "A sailor lost in a sea of clouds",
+    "A librarian guarding a book that writes itself",
+    "A cat who becomes mayor of a small town",
+    "An inventor who builds a machine for rain",
+    "A mountain that wants to move to the sea",
+    "A grandmother who knits the northern lights",
+    "A scarecrow who falls in love with a crow",
+    "A musician who hears colours",
+    "A street where it is always midnight",
+    "A twin who wakes up as the other",
+    "A fisherman who catches a falling star",
+    "A poet who can only speak in riddles",
+    "A city built on the back of a whale",
+    "A blacksmith forging a key to tomorrow",
+    "A shy ghost in a busy hotel",
+]
+BASELINE = {"max_new_tokens": 256, "temperature": 0.7, "top_p": 0.9}
+CONFIGS = {
+    "baseline": {**BASELINE},
+    "rep110": {**BASELINE, "repetition_penalty": 1.1},
+    "rep120": {**BASELINE, "repetition_penalty": 1.2},
+    "rep115_ngram4": {**BASELINE, "repetition_penalty": 1.15, "no_repeat_ngram_size": 4},
+    "rep115_ngram4_320": {
+        **BASELINE,
+        "repetition_penalty": 1.15,
+        "no_repeat_ngram_size": 4,
+        "max_new_tokens": 320,
+    },
+}
+
+
+def judge(text: str, finish_reason: str, policy: GatePolicy) -> dict:
+    trimmed = trim_to_two(text) if policy.trim else None
+    checks = story_checks(trimmed or text, "stop" if trimmed else finish_reason)
+    story = SimpleNamespace(**checks, near_duplicate_of_id=None)
+    return {"passed": policy.passes(story), "trimmed": trimmed is not None, **checks}
+
+
+def run(backend, config: dict, topics: list[str], policy: GatePolicy) -> dict:
+    requests = [
+        GenerationRequest(
+            messages=prompts.default_messages("story", {"topic": topic}), seed=42 + i, **config
+        )
+        for i, topic in enumerate(topics)
+    ]
+    started = time.perf_counter()
+    results = backend.generate(requests)
+    seconds = time.perf_counter() - started
+    judged = [judge(r.text, r.finish_reason, policy) for r in results]
+    n = len(judged)
+    return {
+        "config": config,
+        "passed": sum(j["passed"] for j in judged),
+        "of": n,
+        "pass_share": round(sum(j["passed"] for j in judged) / n, 3),
+        "cut_off": sum(j["cut_off"] for j in judged),
+        "two_paragraphs": sum(j["paragraph_count"] == 2 for j in judged),
+        "trimmed": sum(j["trimmed"] for j in judged),
+        "stopped_by_length": sum(r.finish_reason == "length" for r in results),
+        "repetitive": sum(j["repeated_ngram_ratio"] >= 0.2 for j in judged),
+        "seconds": round(seconds, 1),
+        "tokens": sum(r.completion_tokens or 0 for r in results),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--topics", type=int, default=40)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    args = parser.parse_args()
+    backend = TransformersBackend(folder=str(ensure_bundled_model()), batch_size=8)
+    policy = GatePolicy.current()
+    report = {
+        name: run(backend, CONFIGS[name], TOPICS[: args.topics], policy)
+        for name in args.configs.split(",")
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{args.topics} topics, bundled SmolLM2-135M student, gates: {policy.describe()}")
+    print(f"{'config':<20} {'pass':>8} {'cut off':>8} {'2 par.':>7} {'trimmed':>8} {'at limit':>9}")
+    for name, row in report.items():
+        print(
+            f"{name:<20} {row['passed']:>3}/{row['of']:<4} {row['cut_off']:>8} "
+            f"{row['two_paragraphs']:>7} {row['trimmed']:>8} {row['stopped_by_length']:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()

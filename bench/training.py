@@ -1,0 +1,231 @@
+"""Closing the loop on the bundled student, end to end, in the app, on this machine's CPU.
+
+    python bench/training.py [--json] [--stories 200] [--heldout 40] [--keep DIR]
+
+1. A fresh site (SQLite in a temporary folder): the built-in themes approved, topics from the
+   bundled teacher, stories from the bundled student with the quality gates on and
+   generate-until-pass, every story through the gates approved by two reviewers (simulated
+   curation: the gates decide, people would only confirm), until the release holds at least
+   --stories stories; --heldout approved topics are kept without stories.
+2. The release (prompt-completion, validation 10%) and a full fine-tune of one epoch
+   (`manage.py finetune --inline` in its own process): wall time, tokens/s, peak RSS.
+3. The held-out evaluation of the base against the tuned student on --heldout topics, same
+   sampling and seeds: gate-pass rate with 95% Wilson intervals, and validation perplexity.
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import run_measured  # noqa: E402
+
+
+def setup_site(folder: Path) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storyapp.settings",
+        "DEBUG": "1",
+        "STORYAPP_VAR_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
+        "STORYAPP_HEARTBEAT_SECONDS": "5",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    subprocess.run(
+        [sys.executable, "manage.py", "bootstrap", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    import django
+
+    django.setup()
+    return env
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def curate(stories_wanted: int, heldout: int) -> dict:
+    """Themes, topics and stories through the app's services; returns figures."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from curation.models import Story, Theme, Topic
+    from curation.services.reviews import review_submit
+    from curation.services.team import roles_sync
+    from curation.services.topics import topics_decide_bulk
+    from generation.models import ModelProfile
+    from generation.services import engine, jobs
+
+    roles_sync()
+    reviewers = []
+    for name in ("bench-r1", "bench-r2"):
+        user, _ = get_user_model().objects.get_or_create(username=name)
+        user.groups.add(Group.objects.get(name="Reviewer"))
+        reviewers.append(user)
+    teacher = ModelProfile.objects.get(name="bundled-teacher")
+    student = ModelProfile.objects.get(name="bundled-student")
+    themes = list(
+        Theme.objects.filter(restricted_reason="").order_by("pk").values_list("pk", flat=True)
+    )
+    Theme.objects.filter(pk__in=themes).update(status=Theme.Status.APPROVED)
+    started = time.perf_counter()
+    generated = approved = 0
+    batch = 0
+    while approved < stories_wanted:
+        # Topics for the next 20 themes (7 each), all approved (a triage would).
+        chunk = themes[batch * 20 : (batch + 1) * 20]
+        batch += 1
+        if not chunk:
+            break
+        job = jobs.job_create(kind="topics", model=teacher, selection=chunk, enqueue=False)
+        engine.job_work(job_id=job.pk)
+        topics_decide_bulk(
+            topic_ids=list(
+                Topic.objects.filter(generation_job_id=job.pk).values_list("pk", flat=True)
+            ),
+            decision="approve",
+            actor=reviewers[0],
+        )
+        fresh = list(
+            Topic.objects.filter(generation_job_id=job.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # Keep the first topics of the first batch for the held-out evaluation.
+        if batch == 1:
+            fresh = fresh[heldout:]
+        if not fresh:
+            continue
+        job = jobs.job_create(
+            kind="stories", model=student, selection=fresh, until_pass=3, enqueue=False
+        )
+        engine.job_work(job_id=job.pk)
+        made = Story.objects.filter(generation_job_id=job.pk)
+        generated += made.count()
+        for story in made.filter(status=Story.Status.PENDING):
+            for reviewer in reviewers:
+                review_submit(
+                    story_id=story.pk,
+                    reviewer=reviewer,
+                    data={"overall": 5, "decision": "approve"},
+                )
+        approved = Story.objects.exportable().count()
+        log(f"batch {batch}: {generated} stories generated, {approved} approved")
+    return {
+        "themes": batch * 20,
+        "stories_generated": generated,
+        "stories_approved": approved,
+        "gate_pass_share": round(approved / generated, 3) if generated else None,
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stories", type=int, default=200)
+    parser.add_argument("--heldout", type=int, default=40)
+    parser.add_argument("--keep", help="use (and keep) this folder instead of a temporary one")
+    args = parser.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-training-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    env = setup_site(folder)
+    report = {"curation": curate(args.stories, args.heldout)}
+
+    from curation.exports.runner import export_run
+    from curation.exports.services import export_create
+
+    release = export_run(
+        export_id=export_create(
+            name="bench-release", fmt="prompt-completion", val_fraction=0.1, seed=7, enqueue=False
+        ).pk
+    )
+    report["release"] = {"train": release.train_count, "validation": release.validation_count}
+    log(f"release: {release.train_count} train, {release.validation_count} validation")
+
+    command = [
+        *(sys.executable, "manage.py", "finetune", "--release", release.name),
+        *("--base", "bundled-student", "--name", "bench-tuned", "--method", "full"),
+        *("--epochs", "1", "--batch-size", "4", "--lr", "5e-5", "--max-length", "512"),
+        "--inline",
+    ]
+    output = folder / "finetune.json"
+    with output.open("w") as out, (folder / "finetune.log").open("w") as err:
+        seconds, peak_mb = run_measured(command, env, out, err)
+    outcome = json.loads(output.read_text().split("\n", 1)[1])
+    report["finetune"] = {
+        **outcome,
+        "process_seconds": round(seconds, 1),
+        "peak_rss_gb": round(peak_mb / 1024, 2),
+        "base_perplexity": round(math.exp(outcome["base_val_loss"]), 3),
+        "tuned_perplexity": round(math.exp(outcome["tuned_val_loss"]), 3),
+    }
+    log(f"fine-tune: {report['finetune']}")
+
+    from generation.models import ModelProfile
+    from training.services.evaluation import evaluation_create
+    from training.services.runs import evaluation_run
+
+    base, tuned = (ModelProfile.objects.get(name=n) for n in ("bundled-student", "bench-tuned"))
+    started = time.perf_counter()
+    evaluation = evaluation_create(
+        profiles=[base, tuned], release=release, n_topics=args.heldout, enqueue=False
+    )
+    evaluation = evaluation_run(evaluation_id=evaluation.pk)
+    report["evaluation"] = {
+        "topics": len(evaluation.topic_ids),
+        "sampling": evaluation.sampling,
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "results": evaluation.results,
+    }
+    base_row, tuned_row = (evaluation.results[n] for n in ("bundled-student", "bench-tuned"))
+    report["verdict"] = {
+        "tuned_pass_rate_higher": tuned_row["pass_rate"] > base_row["pass_rate"],
+        "intervals_apart": tuned_row["pass_low"] > base_row["pass_high"],
+        "perplexity_lower": report["finetune"]["tuned_perplexity"]
+        < report["finetune"]["base_perplexity"],
+        "peak_rss_under_8gb": report["finetune"]["peak_rss_gb"] < 8,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    c, f = report["curation"], report["finetune"]
+    print(
+        f"Release: {release.train_count} train + {release.validation_count} validation stories "
+        f"({c['stories_generated']} generated, {c['gate_pass_share']:.0%} through the gates, "
+        f"{c['minutes']} min)"
+    )
+    print(
+        f"Full fine-tune, 1 epoch, {f['device']}: {f['train_seconds']} s training "
+        f"({f['process_seconds']} s process), {f['tokens_per_second']:.0f} tokens/s, "
+        f"peak RSS {f['peak_rss_gb']} GB"
+    )
+    print(f"Validation perplexity: base {f['base_perplexity']} -> tuned {f['tuned_perplexity']}")
+    for name, row in (("base", base_row), ("tuned", tuned_row)):
+        print(
+            f"Held-out ({report['evaluation']['topics']} topics) {name}: "
+            f"{row['passed']}/{row['n']} pass the gates "
+            f"(95% {row['pass_low']:.2f}-{row['pass_high']:.2f}), "
+            f"{row['mean_paragraphs']} paragraphs, {row['mean_words']} words, "
+            f"cut off {row['cut_off_share']:.0%}, distinct-2 {row['distinct_2']}, "
+            f"'Once upon a time' {row['once_upon_a_time_share']:.0%}"
+        )
+    print(json.dumps(report["verdict"]))
+
+
+if __name__ == "__main__":
+    main()

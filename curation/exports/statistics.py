@@ -1,0 +1,159 @@
+"""What a release really holds, measured as it is written: the figures of its manifest and its
+dataset card. The card claims nothing that is not one of these figures."""
+
+import hashlib
+import json
+import math
+from collections import Counter
+
+from django.db.models import Count, Q
+
+from ..checks import REPETITIVE_RATIO, story_checks
+from ..models import Adjudication, DatasetExport, Review, Story
+from .rows import exportable_stories
+
+# Below this many records a split measures nothing reliably: the release says so.
+SMALL_SPLIT = 10
+AGREEMENT_SAMPLE = 20000
+
+
+class ReleaseStats:
+    """Figures over the written records (duplicates left out), accumulated row by row."""
+
+    def __init__(self):
+        self.records = 0
+        self.duplicates = 0
+        self.paragraphs: Counter = Counter()
+        self.words: Counter = Counter()
+        self.flags: Counter = Counter()
+        self.score_sum = 0.0
+        self.scored = 0
+        self._seen: set[bytes] = set()
+
+    def is_duplicate(self, line: str) -> bool:
+        """True for a record whose exact (prompt, completion) was already written."""
+        key = hashlib.blake2b(line.encode("utf-8"), digest_size=16).digest()
+        if key in self._seen:
+            self.duplicates += 1
+            return True
+        self._seen.add(key)
+        return False
+
+    def add(self, row: dict, story_text: str | None = None) -> None:
+        """One written record. ``story_text``: the exported text when it is not the one the
+        stored checks describe (a reviewer's edit); its checks are computed here."""
+        checks = row
+        if story_text is not None:
+            checks = {**row, **story_checks(story_text, "stop")}
+        self.records += 1
+        self.paragraphs[min(checks["paragraph_count"], 4)] += 1
+        self.words[checks["word_count"]] += 1
+        for flag in ("cut_off", "not_english", "near_duplicate", "trimmed", "edited"):
+            self.flags[flag] += bool(checks[flag])
+        self.flags["repetitive"] += checks["repeated_ngram_ratio"] >= REPETITIVE_RATIO
+        if row["mean_overall"] is not None:
+            self.score_sum += row["mean_overall"]
+            self.scored += 1
+
+    def summary(self) -> dict:
+        n = self.records or 1
+        words = sorted(self.words.elements()) if self.records else [0]
+        return {
+            "records": self.records,
+            "duplicates_skipped": self.duplicates,
+            "paragraphs": {
+                ("4+" if k == 4 else str(k)): v for k, v in sorted(self.paragraphs.items())
+            },
+            "two_paragraph_share": round(self.paragraphs[2] / n, 4),
+            "words": {
+                "mean": round(sum(words) / len(words), 1),
+                "median": words[len(words) // 2],
+                "min": words[0],
+                "max": words[-1],
+            },
+            "shares": {flag: round(self.flags[flag] / n, 4) for flag in sorted(self.flags)},
+            "mean_overall": round(self.score_sum / self.scored, 3) if self.scored else None,
+        }
+
+
+def split_warnings(export: DatasetExport, counts: dict) -> list[str]:
+    expected = {"train": True, "validation": export.val_fraction > 0}
+    return [
+        f"The {split} split has {n} record{'s' if n != 1 else ''}: fewer than {SMALL_SPLIT}, "
+        "too few to measure anything; add stories or change the validation fraction."
+        for split, n in counts.items()
+        if expected[split] and n < SMALL_SPLIT
+    ]
+
+
+def review_figures(export: DatasetExport) -> dict:
+    """How the release's stories were decided, reviewer agreement on them, and how many
+    stories of the same models and themes the quality gates rejected."""
+    stories = exportable_stories(export)
+    by_admin = (
+        Adjudication.objects.filter(
+            story__in=stories, admin__isnull=False, to_status=Story.Status.APPROVED
+        )
+        .values("story")
+        .distinct()
+        .count()
+    )
+    total = stories.count()
+    candidates = Story.objects.all()
+    if export.models_filter:
+        candidates = candidates.filter(model_name__in=export.models_filter)
+    if export.themes_filter:
+        candidates = candidates.filter(topic__theme_id__in=export.themes_filter)
+    generated = candidates.aggregate(
+        n=Count("pk"), auto_rejected=Count("pk", filter=Q(auto_rejected=True))
+    )
+    return {
+        "approved_by_policy": total - by_admin,
+        "approved_by_admin": by_admin,
+        "reviews": Review.objects.filter(story__in=stories).count(),
+        "agreement": _agreement(stories),
+        "generated_stories": generated["n"],
+        "auto_rejected": generated["auto_rejected"],
+        "auto_rejected_share": (
+            round(generated["auto_rejected"] / generated["n"], 4) if generated["n"] else None
+        ),
+    }
+
+
+def _agreement(stories) -> dict:
+    """Krippendorff's alpha (ordinal) of the overall score over the release's stories with
+    two or more reviews (the most recent AGREEMENT_SAMPLE of them)."""
+    import krippendorff
+    import numpy as np
+
+    ids = list(
+        stories.filter(review_count__gte=2)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:AGREEMENT_SAMPLE]
+    )
+    rows = list(
+        Review.objects.filter(story_id__in=ids).values_list("reviewer_id", "story_id", "overall")
+    )
+    reviewers = {r: i for i, r in enumerate(sorted({row[0] for row in rows}))}
+    units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}
+    alpha = None
+    if len(units) >= 2 and len(reviewers) >= 2:
+        matrix = np.full((len(reviewers), len(units)), np.nan)
+        for reviewer, story, overall in rows:
+            matrix[reviewers[reviewer], units[story]] = overall
+        try:
+            value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
+            alpha = None if math.isnan(value) else round(float(value), 3)
+        except (ValueError, ZeroDivisionError):
+            alpha = None
+    return {"overall_alpha": alpha, "stories": len(units)}
+
+
+def story_of_line(line: str, fmt: str) -> str:
+    """The story text of a JSONL record (to re-check a reviewer's edit)."""
+    record = json.loads(line)
+    if fmt == DatasetExport.Format.CHAT:
+        return record["messages"][-1]["content"]
+    if fmt == DatasetExport.Format.PROMPT_COMPLETION:
+        return record["completion"][-1]["content"]
+    return record["text"].split("\n\n", 1)[-1]

@@ -1,0 +1,42 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_theme_curation import sign_in
+from tests.factories import ModelProfileFactory, TopicFactory
+from training.models import Judgment
+from training.services.evaluation import evaluation_create
+from training.services.runs import evaluation_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_reviewer_judges_blind_pairs_with_the_keyboard_only(
+    page, live_server, make_user, monkeypatch, artefacts
+):
+    from tests.training.test_evaluation import PerModel
+
+    make_user("rev", "Reviewer")
+    weak = ModelProfileFactory(name="weakling-model", role="student")
+    good = ModelProfileFactory(name="goodly-model", role="student")
+    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
+    topics = [TopicFactory(status="approved", text=f"A careful fox {n}") for n in range(3)]
+    evaluation = evaluation_create(
+        profiles=[weak, good], topic_ids=[t.pk for t in topics], enqueue=False
+    )
+    evaluation_run(evaluation_id=evaluation.pk)
+    sign_in(page, live_server, "rev")
+    page.goto(live_server.url + "/compare/")
+    for key in ("1", "2", "0"):
+        expect(page.locator("#compare-topic")).to_be_visible()
+        source = page.content()
+        assert "weakling" not in source and "goodly" not in source
+        page.keyboard.press(key)
+        expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.locator("#compare-empty")).to_be_visible()
+    judgments = list(Judgment.objects.order_by("pk"))
+    assert [j.winner for j in judgments][2] == "tie"
+    # "1" chose the story shown first, "2" the one shown second, whatever its model
+    for judgment, left in zip(judgments[:2], (True, False), strict=True):
+        assert (judgment.winner == "a") == (judgment.left_is_a == left)
+    page.screenshot(path=str(artefacts / "compare.png"), full_page=True)
+    assert page.dialogs == [] and page.console_errors == []

@@ -1,0 +1,90 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from generation.backends import GenerationResult
+from tests.factories import ModelProfileFactory, TopicFactory
+from training.models import ComparisonPair, EvaluationSample
+from training.services.evaluation import evaluation_create, held_out_topics
+from training.services.runs import evaluation_run
+
+GOOD = "Once upon a time a fox lived here.\n\nIn the end the fox went home, happy."
+CUT = "The fox began to walk and then the"
+
+
+class PerModel:
+    """Each model's backend: the weak one writes cut-off stories, the good one good ones."""
+
+    def __init__(self, profile):
+        self.profile = profile
+
+    def generate(self, requests, on_result=None):
+        text, reason = (GOOD, "stop") if self.profile.name == "good" else (CUT, "length")
+        results = []
+        for index in range(len(requests)):
+            result = GenerationResult(text=text, finish_reason=reason, completion_tokens=9)
+            results.append(result)
+            if on_result:
+                on_result(index, result)
+        self.seen_seeds = [r.seed for r in requests]
+        return results
+
+
+@pytest.fixture
+def models(db, monkeypatch):
+    weak = ModelProfileFactory(name="weak", role="student")
+    good = ModelProfileFactory(name="good", role="student")
+    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
+    return weak, good
+
+
+@pytest.mark.django_db
+def test_an_evaluation_judges_every_story_and_reports_per_model(models):
+    weak, good = models
+    topics = [TopicFactory(status="approved") for _ in range(10)]
+    evaluation = evaluation_create(
+        profiles=[weak, good], topic_ids=[t.pk for t in topics], enqueue=False
+    )
+    evaluation = evaluation_run(evaluation_id=evaluation.pk)
+    assert evaluation.status == "done"
+    results = evaluation.results
+    assert (results["good"]["passed"], results["good"]["n"]) == (10, 10)
+    assert (results["weak"]["passed"], results["weak"]["cut_off_share"]) == (0, 1.0)
+    assert results["good"]["pass_low"] > results["weak"]["pass_high"]  # non-overlapping
+    assert results["good"]["once_upon_a_time_share"] == 1.0
+    assert results["good"]["mean_paragraphs"] == 2.0
+    assert 0 < results["good"]["distinct_2"] < 1
+    # same seeds for both models, one pair per topic for the blind comparison
+    seeds = {
+        model: list(
+            EvaluationSample.objects.filter(model__name=model).values_list("seed", flat=True)
+        )
+        for model in ("weak", "good")
+    }
+    assert seeds["weak"] == seeds["good"] == [42 + i for i in range(10)]
+    assert ComparisonPair.objects.count() == 10
+    # a second delivery does nothing
+    assert evaluation_run(evaluation_id=evaluation.pk) is None
+
+
+@pytest.mark.django_db
+def test_held_out_topics_have_no_story_in_the_train_split(release):
+    import json
+
+    from curation.exports.layout import export_folder
+    from curation.models import Story
+
+    fresh = TopicFactory(status="approved")
+    manifest = json.loads((export_folder(release) / "manifest.json").read_text())
+    trained = set(
+        Story.objects.filter(pk__in=manifest["story_ids"]["train"]).values_list("topic", flat=True)
+    )
+    held = held_out_topics(release)
+    assert fresh.pk in held and not trained & set(held)
+
+
+@pytest.mark.django_db
+def test_an_evaluation_needs_two_models_and_topics(models):
+    weak, _ = models
+    with pytest.raises(ValidationError) as excinfo:
+        evaluation_create(profiles=[weak], topic_ids=[1], enqueue=False)
+    assert excinfo.value.code == "too_few_models"

@@ -1,0 +1,222 @@
+"""Closing the loop: fine-tunes of a student on a release, held-out evaluations, and blind
+pairwise comparisons by reviewers. Each row links to the one before it: that is the lineage
+(release -> fine-tune -> model -> evaluations -> comparisons)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from curation.models import DatasetExport, Topic
+from generation.models import ModelProfile
+
+
+class ClaimedWork(models.Model):
+    """A unit of background work owned by one run at a time: claimed with a conditional UPDATE,
+    kept alive by a heartbeat, taken back by the sweeper when its worker stops beating."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class FineTuneJob(ClaimedWork):
+    """Fine-tune a base student on a release's train split; the result is a new model."""
+
+    class Method(models.TextChoices):
+        FULL = "full", "Full fine-tune"
+        LORA = "lora", "LoRA (peft)"
+
+    release = models.ForeignKey(DatasetExport, on_delete=models.PROTECT, related_name="finetunes")
+    base = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="finetunes")
+    # The name of the model profile (and of its folder under var/models/) it produces.
+    name = models.SlugField(max_length=100, unique=True)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.FULL)
+    lora_rank = models.PositiveSmallIntegerField(default=16)
+    lora_alpha = models.PositiveSmallIntegerField(default=32)
+    lora_dropout = models.FloatField(default=0.05)
+    lora_targets = models.JSONField(default=list, blank=True)
+    epochs = models.FloatField(default=1.0)
+    learning_rate = models.FloatField(default=5e-5)
+    max_length = models.PositiveIntegerField(default=512)
+    batch_size = models.PositiveSmallIntegerField(default=4)
+    seed = models.BigIntegerField(default=42)
+    # Live progress (written by the run's heartbeat).
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    tokens_seen = models.PositiveBigIntegerField(default=0)
+    tokens_per_second = models.FloatField(null=True, blank=True)
+    losses = models.JSONField(default=list, blank=True)  # [[step, loss], ...]
+    device = models.CharField(max_length=32, blank=True)
+    # Validation loss on the release's validation split, story tokens only.
+    base_val_loss = models.FloatField(null=True, blank=True)
+    tuned_val_loss = models.FloatField(null=True, blank=True)
+    train_seconds = models.FloatField(null=True, blank=True)
+    output_model = models.OneToOneField(
+        ModelProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="finetune"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(epochs__gt=0) & Q(learning_rate__gt=0), name="finetune_positive"
+            )
+        ]
+        indexes = [
+            # The sweeper: running jobs whose heartbeat is old.
+            models.Index(fields=["status", "heartbeat_at"], name="finetune_status_beat_idx"),
+        ]
+        permissions = [("launch_finetune", "Can launch fine-tunes and evaluations")]
+
+    def __str__(self):
+        return f"fine-tune {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("training:finetune_detail", args=[self.pk])
+
+
+class Evaluation(ClaimedWork):
+    """Stories from two or more models for the same held-out topics, with the same sampling and
+    seeds, judged by the automatic checks and gates."""
+
+    name = models.CharField(max_length=200)
+    release = models.ForeignKey(
+        DatasetExport, null=True, blank=True, on_delete=models.PROTECT, related_name="evaluations"
+    )
+    profiles = models.ManyToManyField(ModelProfile, related_name="evaluations")
+    topic_ids = models.JSONField(default=list)
+    sampling = models.JSONField(default=dict)
+    seed = models.BigIntegerField(default=42)
+    results = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="evaluation_status_beat_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("training:evaluation_detail", args=[self.pk])
+
+
+class EvaluationSample(models.Model):
+    """One story of one model for one topic of an evaluation, with its checks."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="samples")
+    model = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="+")
+    seed = models.BigIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    judged_text = models.TextField(blank=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    paragraph_count = models.PositiveSmallIntegerField(default=0)
+    word_count = models.PositiveIntegerField(default=0)
+    cut_off = models.BooleanField(default=False)
+    repeated_ngram_ratio = models.FloatField(default=0.0)
+    not_english = models.BooleanField(default=False)
+    trimmed = models.BooleanField(default=False)
+    passed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "model", "topic"], name="sample_once_per_model_topic"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation_id}:{self.model_id}:{self.topic_id}"
+
+
+class ComparisonPair(models.Model):
+    """Two stories for the same topic from two models of an evaluation, to be judged blind."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="pairs")
+    a = models.ForeignKey(EvaluationSample, on_delete=models.CASCADE, related_name="+")
+    b = models.ForeignKey(EvaluationSample, on_delete=models.CASCADE, related_name="+")
+    judgments_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["a", "b"], name="pair_once"),
+            models.CheckConstraint(condition=~Q(a=models.F("b")), name="pair_two_samples"),
+        ]
+        indexes = [
+            # "Next pair for me": pairs with the fewest judgments first.
+            models.Index(fields=["judgments_count", "id"], name="pair_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"pair {self.pk}"
+
+
+class Judgment(models.Model):
+    """A reviewer's blind verdict on a pair. The order shown is drawn at random when the pair
+    is served (``left_is_a``); ``winner`` says which sample won, whatever side it was on."""
+
+    class Winner(models.TextChoices):
+        A = "a", "A"
+        B = "b", "B"
+        TIE = "tie", "Tie"
+
+    pair = models.ForeignKey(ComparisonPair, on_delete=models.CASCADE, related_name="judgments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    left_is_a = models.BooleanField()
+    winner = models.CharField(max_length=4, choices=Winner.choices, blank=True)
+    reason = models.TextField(blank=True)
+    served_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "reviewer"], name="judgment_once_per_pair")
+        ]
+        permissions = [("compare_stories", "Can judge blind pairwise comparisons")]
+
+    def __str__(self):
+        return f"judgment {self.pk}"
+
+    @property
+    def left_won(self) -> bool | None:
+        if self.winner in ("", self.Winner.TIE):
+            return None
+        return (self.winner == self.Winner.A) == self.left_is_a

@@ -1,0 +1,147 @@
+"""Fine-tune jobs: create (validated, queued on ``train``), run (claimed, beating, cancellable,
+crash-safe), and register the result as a new student profile linked to its release and base.
+
+The model folder appears under ``var/models/<name>/`` in one rename of a complete folder, and
+the profile is registered in the same transaction that marks the job done: a killed worker
+never leaves a half-written folder registered. A rerun starts the training again.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from curation.models import DatasetExport
+from generation.models import ModelProfile
+
+from .. import tasks
+from ..models import FineTuneJob
+from .paths import models_root
+
+logger = logging.getLogger(__name__)
+
+# Models under this many parameters default to a full fine-tune; larger ones to LoRA.
+FULL_BELOW_PARAMETERS = 500_000_000
+
+
+def _parameters(folder: str) -> int | None:
+    """The parameter count from a model folder's config (no weights loaded), when known."""
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(folder)
+        hidden, layers = config.hidden_size, config.num_hidden_layers
+        inner = getattr(config, "intermediate_size", 4 * hidden)
+        return layers * (4 * hidden * hidden + 3 * hidden * inner) + config.vocab_size * hidden
+    except Exception:
+        return None
+
+
+def default_method(base: ModelProfile) -> str:
+    n = _parameters(base.model)
+    return FineTuneJob.Method.LORA if n and n >= FULL_BELOW_PARAMETERS else FineTuneJob.Method.FULL
+
+
+@transaction.atomic
+def finetune_create(
+    *,
+    release: DatasetExport,
+    base: ModelProfile,
+    name: str,
+    method: str | None = None,
+    epochs: float = 1.0,
+    learning_rate: float = 5e-5,
+    max_length: int = 512,
+    batch_size: int = 4,
+    seed: int = 42,
+    lora_rank: int = 16,
+    lora_alpha: int = 32,
+    lora_dropout: float = 0.05,
+    lora_targets=(),
+    actor=None,
+    enqueue: bool = True,
+) -> FineTuneJob:
+    """Validate and queue a fine-tune of ``base`` on ``release``; the new model is ``name``."""
+    errors = []
+    if release.status != DatasetExport.Status.DONE:
+        errors.append(ValidationError("The release is not finished.", code="release_not_done"))
+    elif release.format == DatasetExport.Format.TEXT:
+        errors.append(
+            ValidationError(
+                "A text release has no boundary between prompt and story: use a chat or "
+                "prompt-completion release.",
+                code="release_format",
+            )
+        )
+    if base.backend != ModelProfile.Backend.TRANSFORMERS:
+        errors.append(
+            ValidationError(
+                "The base must be a local (transformers) model: its weights are trained here.",
+                code="base_not_local",
+            )
+        )
+    if not name or not all(c.isalnum() or c in "-_" for c in name) or len(name) > 100:
+        errors.append(
+            ValidationError("The new model's name uses letters, digits, - and _.", code="name")
+        )
+    elif (
+        ModelProfile.objects.filter(name=name).exists()
+        or FineTuneJob.objects.filter(name=name).exists()
+        or (models_root() / name).exists()
+    ):
+        errors.append(
+            ValidationError(
+                "A model named %(name)s exists.", code="name_taken", params={"name": name}
+            )
+        )
+    method = method or default_method(base)
+    if method not in FineTuneJob.Method.values:
+        errors.append(ValidationError("Method must be full or lora.", code="method"))
+    checks = [
+        (0 < epochs <= 20, "Epochs must be more than 0 and at most 20.", "epochs"),
+        (0 < learning_rate <= 1e-2, "The learning rate must be in (0, 0.01].", "learning_rate"),
+        (16 <= max_length <= 8192, "Max length must be 16-8192 tokens.", "max_length"),
+        (1 <= batch_size <= 512, "Batch size must be 1-512.", "batch_size"),
+        (0 <= seed < 2**63, "The seed is a whole number from 0.", "seed"),
+        (1 <= lora_rank <= 512, "LoRA rank must be 1-512.", "lora_rank"),
+        (1 <= lora_alpha <= 1024, "LoRA alpha must be 1-1024.", "lora_alpha"),
+        (0 <= lora_dropout < 1, "LoRA dropout must be in [0, 1).", "lora_dropout"),
+    ]
+    errors += [ValidationError(message, code=code) for ok, message, code in checks if not ok]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            job = FineTuneJob.objects.create(
+                release=release,
+                base=base,
+                name=name,
+                method=method,
+                epochs=epochs,
+                learning_rate=learning_rate,
+                max_length=max_length,
+                batch_size=batch_size,
+                seed=seed,
+                lora_rank=lora_rank,
+                lora_alpha=lora_alpha,
+                lora_dropout=lora_dropout,
+                lora_targets=list(lora_targets),
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            "A model named %(name)s exists.", code="name_taken", params={"name": name}
+        ) from None
+    if enqueue:
+        tasks.finetune_enqueue(job_id=job.pk)
+    return job
+
+
+@transaction.atomic
+def finetune_cancel(*, job: FineTuneJob) -> None:
+    """Stop the training at the next step (a queued job is cancelled at once)."""
+    FineTuneJob.objects.filter(pk=job.pk, status=FineTuneJob.Status.QUEUED).update(
+        status=FineTuneJob.Status.CANCELLED, finished_at=timezone.now()
+    )
+    FineTuneJob.objects.filter(pk=job.pk).update(cancel_requested=True)

@@ -1,0 +1,283 @@
+"""The worker side of training: running a fine-tune and an evaluation. Tasks call these;
+they never enqueue anything (services create and enqueue, tasks run)."""
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from curation.checks import story_checks, trim_to_two
+from curation.exports.layout import export_folder
+from curation.gates import GatePolicy
+from curation.models import Topic
+from generation.backends import GenerationRequest, backend_for
+from generation.models import ModelProfile
+from generation.prompts import default_messages
+from generation.services.registry import model_register
+from storyapp.heartbeat import heartbeat
+from storyapp.redaction import scrub
+
+from .. import trainer
+from ..models import ComparisonPair, Evaluation, EvaluationSample, FineTuneJob
+from ..selectors import evaluation_results
+from .claims import claim, finish
+from .paths import models_root
+
+logger = logging.getLogger(__name__)
+
+
+def _finetune_follow(job_id: int) -> None:
+    """A secondary process of a multi-GPU run: train beside the first, write nothing."""
+    job = FineTuneJob.objects.select_related("release", "base").get(pk=job_id)
+    trainer.fine_tune(
+        _settings(job),
+        export_folder(job.release),
+        job.release.format,
+        models_root() / f".{job.name}-follower",
+        progress=trainer.Progress(),
+        should_stop=lambda: FineTuneJob.objects.filter(pk=job_id, cancel_requested=True).exists(),
+    )
+
+
+def _settings(job: FineTuneJob) -> trainer.Settings:
+    return trainer.Settings(
+        base_folder=job.base.model,
+        **{name: getattr(job, name) for name in TRAINING_FIELDS},
+    )
+
+
+TRAINING_FIELDS = (
+    "method",
+    "lora_rank",
+    "lora_alpha",
+    "lora_dropout",
+    "lora_targets",
+    "epochs",
+    "learning_rate",
+    "max_length",
+    "batch_size",
+    "seed",
+)
+
+
+def _temp_folder(job: FineTuneJob, token: str) -> Path:
+    return models_root() / f".{job.name}-{token}"
+
+
+def remove_leftovers(job: FineTuneJob) -> None:
+    """Temp folders of earlier runs, and a model folder no profile was registered for."""
+    root = models_root()
+    if not root.is_dir():
+        return
+    for path in root.glob(f".{job.name}-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    final = root / job.name
+    if final.exists() and not ModelProfile.objects.filter(name=job.name).exists():
+        shutil.rmtree(final, ignore_errors=True)
+
+
+def finetune_run(*, job_id: int) -> FineTuneJob | None:
+    """Run a queued fine-tune; None when it was not queued (a duplicated delivery).
+
+    Under accelerate's launcher (``WORLD_SIZE`` > 1) every process trains; only the first
+    (``RANK`` 0) claims the job, writes its progress, saves and registers the model."""
+    if int(os.environ.get("RANK", "0")) > 0:
+        return _finetune_follow(job_id)
+    token = claim(FineTuneJob, job_id)
+    if token is None:
+        return None
+    job = FineTuneJob.objects.select_related("release", "base").get(pk=job_id)
+    models_root().mkdir(parents=True, exist_ok=True)
+    remove_leftovers(job)
+    tmp = _temp_folder(job, token)
+    progress = trainer.Progress()
+    owned = FineTuneJob.objects.filter(pk=job_id, claim_token=token)
+
+    def beat():
+        owned.update(
+            heartbeat_at=timezone.now(),
+            step=progress.step,
+            total_steps=progress.total_steps,
+            tokens_seen=progress.tokens_seen,
+            tokens_per_second=progress.tokens_per_second,
+            losses=progress.losses[-2000:],
+        )
+
+    def cancelled() -> bool:
+        # Read once a step: a step takes far longer than this query.
+        return FineTuneJob.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+    settings_ = _settings(job)
+    try:
+        with heartbeat(beat):
+            outcome = trainer.fine_tune(
+                settings_,
+                export_folder(job.release),
+                job.release.format,
+                tmp,
+                progress=progress,
+                should_stop=cancelled,
+            )
+        if outcome is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            finish(FineTuneJob, job_id, token, status=FineTuneJob.Status.CANCELLED)
+            return FineTuneJob.objects.get(pk=job_id)
+        final = models_root() / job.name
+        tmp.rename(final)
+        _register(job, token, final, outcome, progress)
+    except Exception as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp.parent / f"{tmp.name}-checkpoints", ignore_errors=True)
+        finish(
+            FineTuneJob,
+            job_id,
+            token,
+            status=FineTuneJob.Status.FAILED,
+            error=scrub(f"{type(exc).__name__}: {exc}")[:2000],
+        )
+        logger.exception("fine-tune %s failed", job.name)
+        raise
+    finally:
+        shutil.rmtree(tmp.parent / f"{tmp.name}-checkpoints", ignore_errors=True)
+    return FineTuneJob.objects.get(pk=job_id)
+
+
+@transaction.atomic
+def _register(job, token, folder: Path, outcome, progress) -> None:
+    """The new student profile and the job's outcome, together."""
+    base = job.base
+    profile, _ = model_register(
+        name=job.name,
+        role=ModelProfile.Role.STUDENT,
+        backend=ModelProfile.Backend.TRANSFORMERS,
+        model=str(folder),
+        queue=base.queue if base.role == ModelProfile.Role.STUDENT else "student",
+        **{field: getattr(base, field) for field in SAMPLING_FIELDS},
+    )
+    ModelProfile.objects.filter(pk=profile.pk).update(base_model=base, release=job.release)
+    done = finish(
+        FineTuneJob,
+        job.pk,
+        token,
+        status=FineTuneJob.Status.DONE,
+        output_model=profile,
+        base_val_loss=outcome.base_val_loss,
+        tuned_val_loss=outcome.tuned_val_loss,
+        train_seconds=round(outcome.seconds, 1),
+        device=outcome.device,
+        step=outcome.steps,
+        total_steps=progress.total_steps,
+        tokens_seen=outcome.tokens_seen,
+        tokens_per_second=progress.tokens_per_second,
+        losses=progress.losses[-2000:],
+    )
+    if not done:
+        raise RuntimeError("the job was taken back while it finished; a rerun will train again")
+
+
+# The base's sampling carries over to the tuned model (a fair comparison).
+SAMPLING_FIELDS = (
+    "max_new_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "batch_size",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+)
+
+
+def judge(text: str, finish_reason: str, policy: GatePolicy) -> dict:
+    """The checks and gates of curation on one generated story (trim included)."""
+    trimmed = trim_to_two(text) if policy.trim else None
+    checks = story_checks(trimmed or text, "stop" if trimmed else finish_reason)
+    passed = policy.passes(SimpleNamespace(**checks, near_duplicate_of_id=None))
+    return {**checks, "judged_text": trimmed or text, "trimmed": bool(trimmed), "passed": passed}
+
+
+def evaluation_run(*, evaluation_id: int) -> Evaluation | None:
+    """Generate the missing samples model by model, judge them, make the blind pairs."""
+    token = claim(Evaluation, evaluation_id)
+    if token is None:
+        return None
+    evaluation = Evaluation.objects.get(pk=evaluation_id)
+    owned = Evaluation.objects.filter(pk=evaluation_id, claim_token=token)
+    policy = GatePolicy.current()
+    topics = dict(Topic.objects.filter(pk__in=evaluation.topic_ids).values_list("pk", "text"))
+    try:
+        with heartbeat(lambda: owned.update(heartbeat_at=timezone.now())):
+            for profile in evaluation.profiles.order_by("pk"):
+                _generate(evaluation, profile, topics, policy)
+        _pair_up(evaluation)
+        finish(
+            Evaluation,
+            evaluation_id,
+            token,
+            status=Evaluation.Status.DONE,
+            results=evaluation_results(evaluation),
+        )
+    except Exception as exc:
+        finish(
+            Evaluation,
+            evaluation_id,
+            token,
+            status=Evaluation.Status.FAILED,
+            error=scrub(f"{type(exc).__name__}: {exc}")[:2000],
+        )
+        raise
+    return Evaluation.objects.get(pk=evaluation_id)
+
+
+def _generate(evaluation, profile, topics: dict, policy) -> None:
+    done = set(evaluation.samples.filter(model=profile).values_list("topic_id", flat=True))
+    todo = [(i, pk) for i, pk in enumerate(evaluation.topic_ids) if pk not in done]
+    if not todo:
+        return
+    sampling = evaluation.sampling
+    requests = [
+        GenerationRequest(
+            messages=default_messages("story", {"topic": topics[pk]}),
+            seed=evaluation.seed + i,
+            **sampling,
+        )
+        for i, pk in todo
+    ]
+
+    def record(index, result):
+        i, topic_id = todo[index]
+        result = result.sanitized()
+        verdict = judge(result.text, result.finish_reason, policy) if not result.error else {}
+        try:
+            EvaluationSample.objects.create(
+                evaluation=evaluation,
+                model=profile,
+                topic_id=topic_id,
+                seed=evaluation.seed + i,
+                text=result.text,
+                finish_reason=result.finish_reason,
+                completion_tokens=result.completion_tokens,
+                error=result.error,
+                **{k: v for k, v in verdict.items()},
+            )
+        except IntegrityError:
+            pass  # written by an earlier run
+
+    backend_for(profile).generate(requests, on_result=record)
+
+
+def _pair_up(evaluation) -> None:
+    """One blind pair per topic for every two models of the evaluation."""
+    samples = {}
+    for sample in evaluation.samples.filter(error="").order_by("model_id"):
+        samples.setdefault(sample.topic_id, []).append(sample)
+    pairs = [
+        ComparisonPair(evaluation=evaluation, a=first, b=second)
+        for group in samples.values()
+        for n, first in enumerate(group)
+        for second in group[n + 1 :]
+    ]
+    ComparisonPair.objects.bulk_create(pairs, ignore_conflicts=True)

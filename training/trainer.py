@@ -1,0 +1,215 @@
+"""The training itself: TRL's SFTTrainer on a release in the prompt-completion form, so the
+loss is on the story tokens only (the prompt is masked). CUDA and bf16 when present, CPU
+otherwise. On a multi-GPU box, the same code runs under ``accelerate launch`` (see README).
+
+Pure of the database: the service gives it the job's settings and callbacks, and saves.
+"""
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from curation.exports.layout import SPLITS
+
+
+class ReleaseNotTrainable(ValueError):
+    pass
+
+
+def release_records(folder: Path, split: str, fmt: str) -> list[dict]:
+    """The split as prompt-completion records (conversational: lists of messages)."""
+    path = folder / f"{split}.jsonl"
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if fmt == "prompt-completion":
+            records.append({"prompt": record["prompt"], "completion": record["completion"]})
+        elif fmt == "chat":
+            *prompt, answer = record["messages"]
+            records.append({"prompt": prompt, "completion": [answer]})
+        else:
+            raise ReleaseNotTrainable(
+                "A text release has no boundary between prompt and story; export the release "
+                "as chat or prompt-completion to fine-tune on it."
+            )
+    return records
+
+
+@dataclass
+class Settings:
+    base_folder: str
+    method: str = "full"
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: list = field(default_factory=list)
+    epochs: float = 1.0
+    learning_rate: float = 5e-5
+    max_length: int = 512
+    batch_size: int = 4
+    seed: int = 42
+
+
+@dataclass
+class Progress:
+    """Read by the run's heartbeat thread, written by the training loop."""
+
+    step: int = 0
+    total_steps: int = 0
+    tokens_seen: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    losses: list = field(default_factory=list)
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        elapsed = time.perf_counter() - self.started
+        return self.tokens_seen / elapsed if self.tokens_seen and elapsed > 0 else None
+
+
+@dataclass
+class Outcome:
+    base_val_loss: float | None
+    tuned_val_loss: float | None
+    seconds: float
+    device: str
+    steps: int
+    tokens_seen: int
+
+
+def device_name() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def build_trainer(
+    settings: Settings,
+    train: list[dict],
+    validation: list[dict],
+    output_dir,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] = bool,
+):
+    """An SFTTrainer for these records (exposed so tests can look at its batches)."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import SFTConfig, SFTTrainer
+
+    cuda = torch.cuda.is_available()
+    tokenizer = AutoTokenizer.from_pretrained(settings.base_folder)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(
+        settings.base_folder, dtype=torch.bfloat16 if cuda else torch.float32
+    )
+    peft_config = None
+    if settings.method == "lora":
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(
+            r=settings.lora_rank,
+            lora_alpha=settings.lora_alpha,
+            lora_dropout=settings.lora_dropout,
+            target_modules=settings.lora_targets or "all-linear",
+            task_type="CAUSAL_LM",
+        )
+    config = SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=settings.epochs,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        max_length=settings.max_length,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        bf16=cuda,
+        completion_only_loss=True,  # the loss is on the story, never on the prompt
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        disable_tqdm=True,
+        include_num_input_tokens_seen="all",
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
+
+    class Report(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            if progress:
+                progress.total_steps = state.max_steps
+                progress.started = time.perf_counter()
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if progress and logs and "loss" in logs:
+                progress.losses.append([state.global_step, round(float(logs["loss"]), 4)])
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if progress:
+                progress.step = state.global_step
+                progress.tokens_seen = int(state.num_input_tokens_seen or 0)
+            if should_stop():
+                control.should_training_stop = True
+
+    return SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(train),
+        eval_dataset=Dataset.from_list(validation) if validation else None,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[Report()],
+    )
+
+
+def fine_tune(
+    settings: Settings,
+    release_folder: Path,
+    fmt: str,
+    save_to: Path,
+    *,
+    progress: Progress,
+    should_stop: Callable[[], bool],
+) -> Outcome | None:
+    """Train, measure the validation loss before and after, and save the tuned model (merged,
+    for LoRA) into ``save_to``. None when it was stopped (cancelled) before the end."""
+    train, validation = (release_records(release_folder, s, fmt) for s in SPLITS)
+    if not train:
+        raise ReleaseNotTrainable("The release's train split is empty.")
+    started = time.perf_counter()
+    trainer = build_trainer(
+        settings,
+        train,
+        validation,
+        save_to.parent / f"{save_to.name}-checkpoints",
+        progress=progress,
+        should_stop=should_stop,
+    )
+    base_loss = trainer.evaluate()["eval_loss"] if validation else None
+    state = trainer.train()
+    if should_stop():
+        return None
+    tuned_loss = trainer.evaluate()["eval_loss"] if validation else None
+    model = trainer.model
+    if settings.method == "lora":
+        model = model.merge_and_unload()
+    if trainer.is_world_process_zero():  # under accelerate's launcher, one process saves
+        model.save_pretrained(save_to)
+        trainer.processing_class.save_pretrained(save_to)
+    return Outcome(
+        base_val_loss=_finite(base_loss),
+        tuned_val_loss=_finite(tuned_loss),
+        seconds=time.perf_counter() - started,
+        device=device_name(),
+        steps=state.global_step,
+        tokens_seen=progress.tokens_seen,
+    )
+
+
+def _finite(value) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from .views import compare, evaluation, finetune, lineage
+
+app_name = "training"
+
+urlpatterns = [
+    path("training/", finetune.finetune_list, name="finetune_list"),
+    path("training/new/", finetune.finetune_new, name="finetune_new"),
+    path("training/<id:pk>/", finetune.finetune_detail, name="finetune_detail"),
+    path("training/<id:pk>/cancel/", finetune.finetune_stop, name="finetune_cancel"),
+    path("evaluations/", evaluation.evaluation_list, name="evaluation_list"),
+    path("evaluations/new/", evaluation.evaluation_new, name="evaluation_new"),
+    path("evaluations/<id:pk>/", evaluation.evaluation_detail, name="evaluation_detail"),
+    path("compare/", compare.compare, name="compare"),
+    path("compare/results/", compare.compare_results, name="compare_results"),
+    path("compare/<id:judgment_id>/", compare.compare_judge, name="compare_judge"),
+    path("lineage/models/<slug:name>/", lineage.model_lineage, name="model_lineage"),
+    path("lineage/releases/<slug:name>/", lineage.release_lineage, name="release_lineage"),
+]

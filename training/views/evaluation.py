@@ -1,0 +1,86 @@
+"""Held-out evaluations: launch, and the results per model."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from storyapp.errors import form_errors_text, validation_text
+from storyapp.htmx import render_page
+
+from ..forms import EvaluationForm
+from ..models import Evaluation
+from ..selectors import comparison_results, evaluation_results
+from ..services.evaluation import evaluation_create
+
+
+@require_GET
+@permission_required("training.view_evaluation", raise_exception=True)
+def evaluation_list(request):
+    page = Paginator(
+        Evaluation.objects.select_related("release").prefetch_related("profiles"),
+        settings.STORYAPP_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "training/evaluation_list.html",
+        {
+            "page_obj": page,
+            "evaluations": page.object_list,
+            "form": EvaluationForm(),
+            "can_launch": request.user.has_perm("training.launch_finetune"),
+        },
+    )
+
+
+@require_POST
+@permission_required("training.launch_finetune", raise_exception=True)
+def evaluation_new(request):
+    form = EvaluationForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            evaluation = evaluation_create(
+                profiles=list(data["profiles"]),
+                release=data["release"],
+                topic_ids=data["topics"],
+                n_topics=data["n_topics"],
+                seed=data["seed"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, validation_text(error))
+        else:
+            messages.success(request, f"Evaluation #{evaluation.pk} queued.")
+            return HttpResponseRedirect(evaluation.get_absolute_url())
+    else:
+        messages.error(request, form_errors_text(form, with_fields=True))
+    return HttpResponseRedirect(reverse("training:evaluation_list"))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required("training.view_evaluation", raise_exception=True)
+def evaluation_detail(request, pk: int):
+    evaluation = get_object_or_404(Evaluation.objects.select_related("release"), pk=pk)
+    results = evaluation.results or evaluation_results(evaluation)
+    context = {
+        "evaluation": evaluation,
+        "results": sorted(results.items()),
+        "comparisons": comparison_results(Evaluation.objects.filter(pk=pk)),
+        "done": evaluation.samples.count(),
+        "total": len(evaluation.topic_ids) * evaluation.profiles.count(),
+    }
+    return render_page(
+        request,
+        "training/evaluation_detail.html",
+        context,
+        partial="evaluation-status",
+        finished=evaluation.is_finished,
+    )
