@@ -5,7 +5,9 @@ side by side in one run: the defaults before repetition control, and candidates.
 
 40 fixed topics (none of them in the app's data), the seed's story prompt through the chat
 template, one story per topic per configuration, same seeds. A story passes when no reject
-gate fails (cut off, not two paragraphs, not English) after the automatic trim, as in the app.
+gate fails (cut off, not two paragraphs, not English) after the automatic trim, as in the app;
+"as written" counts the stories that pass with no trim. The checks (cut off, two paragraphs,
+repetitive) describe the stories as written.
 """
 
 import argparse
@@ -14,7 +16,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyapp.settings")
@@ -24,11 +25,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from curation.checks import story_checks, trim_to_two  # noqa: E402
+from curation.checks import REPETITIVE_RATIO as REPETITIVE  # noqa: E402
+from curation.checks import story_checks  # noqa: E402
 from curation.gates import GatePolicy  # noqa: E402
 from generation import prompts  # noqa: E402
 from generation.backends import GenerationRequest, TransformersBackend  # noqa: E402
 from generation.bundled import ensure_bundled_model  # noqa: E402
+from training.services.runs import judge  # noqa: E402
 
 TOPICS = [
     "A lighthouse keeper who collects lost voices",
@@ -75,7 +78,11 @@ TOPICS = [
 BASELINE = {"max_new_tokens": 256, "temperature": 0.7, "top_p": 0.9}
 CONFIGS = {
     "baseline": {**BASELINE},
+    "rep105": {**BASELINE, "repetition_penalty": 1.05},
     "rep110": {**BASELINE, "repetition_penalty": 1.1},
+    "rep105_t05": {**BASELINE, "repetition_penalty": 1.05, "temperature": 0.5},
+    "rep110_t05": {**BASELINE, "repetition_penalty": 1.1, "temperature": 0.5},
+    "rep110_ngram6": {**BASELINE, "repetition_penalty": 1.1, "no_repeat_ngram_size": 6},
     "rep120": {**BASELINE, "repetition_penalty": 1.2},
     "rep115_ngram4": {**BASELINE, "repetition_penalty": 1.15, "no_repeat_ngram_size": 4},
     "rep115_ngram4_320": {
@@ -87,35 +94,33 @@ CONFIGS = {
 }
 
 
-def judge(text: str, finish_reason: str, policy: GatePolicy) -> dict:
-    trimmed = trim_to_two(text) if policy.trim else None
-    checks = story_checks(trimmed or text, "stop" if trimmed else finish_reason)
-    story = SimpleNamespace(**checks, near_duplicate_of_id=None)
-    return {"passed": policy.passes(story), "trimmed": trimmed is not None, **checks}
-
-
-def run(backend, config: dict, topics: list[str], policy: GatePolicy) -> dict:
+def run(backend, config: dict, topics: list[str], policy: GatePolicy, seed: int) -> dict:
     requests = [
         GenerationRequest(
-            messages=prompts.default_messages("story", {"topic": topic}), seed=42 + i, **config
+            messages=prompts.default_messages("story", {"topic": topic}), seed=seed + i, **config
         )
         for i, topic in enumerate(topics)
     ]
     started = time.perf_counter()
     results = backend.generate(requests)
     seconds = time.perf_counter() - started
-    judged = [judge(r.text, r.finish_reason, policy) for r in results]
+    judged = [judge(r.text, r.finish_reason, policy) for r in results]  # as evaluations judge
     n = len(judged)
     return {
         "config": config,
-        "passed": sum(j["passed"] for j in judged),
+        "passed": sum(j["usable"] for j in judged),
         "of": n,
-        "pass_share": round(sum(j["passed"] for j in judged) / n, 3),
+        "pass_share": round(sum(j["usable"] for j in judged) / n, 3),
+        "passed_as_written": sum(j["passed"] for j in judged),
         "cut_off": sum(j["cut_off"] for j in judged),
         "two_paragraphs": sum(j["paragraph_count"] == 2 for j in judged),
         "trimmed": sum(j["trimmed"] for j in judged),
         "stopped_by_length": sum(r.finish_reason == "length" for r in results),
-        "repetitive": sum(j["repeated_ngram_ratio"] >= 0.2 for j in judged),
+        "repetitive": sum(j["repeated_ngram_ratio"] >= REPETITIVE for j in judged),
+        "passed_not_repetitive": sum(
+            j["usable"] and story_checks(j["judged_text"])["repeated_ngram_ratio"] < REPETITIVE
+            for j in judged
+        ),
         "seconds": round(seconds, 1),
         "tokens": sum(r.completion_tokens or 0 for r in results),
     }
@@ -126,21 +131,35 @@ def main():
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--topics", type=int, default=40)
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--seed", type=int, default=42, help="the first topic's seed")
     args = parser.parse_args()
     backend = TransformersBackend(folder=str(ensure_bundled_model()), batch_size=8)
     policy = GatePolicy.current()
-    report = {
-        name: run(backend, CONFIGS[name], TOPICS[: args.topics], policy)
-        for name in args.configs.split(",")
-    }
+    report = {}
+    for name in args.configs.split(","):
+        report[name] = run(backend, CONFIGS[name], TOPICS[: args.topics], policy, args.seed)
+        row = report[name]
+        print(
+            f"{name}: {row['passed']}/{row['of']} pass, {row['seconds']} s",
+            file=sys.stderr,
+            flush=True,
+        )
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{args.topics} topics, bundled SmolLM2-135M student, gates: {policy.describe()}")
-    print(f"{'config':<20} {'pass':>8} {'cut off':>8} {'2 par.':>7} {'trimmed':>8} {'at limit':>9}")
+    print(
+        f"{args.topics} topics, seeds from {args.seed}, bundled SmolLM2-135M student, "
+        f"gates: {policy.describe()}"
+    )
+    print(
+        f"{'config':<20} {'pass':>8} {'pass, not rep.':>15} {'as written':>11} {'cut off':>8} "
+        f"{'2 par.':>7} "
+        f"{'trimmed':>8} {'at limit':>9}"
+    )
     for name, row in report.items():
         print(
-            f"{name:<20} {row['passed']:>3}/{row['of']:<4} {row['cut_off']:>8} "
+            f"{name:<20} {row['passed']:>3}/{row['of']:<4} {row['passed_not_repetitive']:>15} "
+            f"{row['passed_as_written']:>11} {row['cut_off']:>8} "
             f"{row['two_paragraphs']:>7} {row['trimmed']:>8} {row['stopped_by_length']:>9}"
         )
 

@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from storyapp.models import TrackedWork
+
 
 class ModelProfile(models.Model):
     """A model the app can call: where it lives, how to sample, which queue serves it."""
@@ -170,7 +172,7 @@ class PromptTemplate(models.Model):
         return f"{self.kind} v{self.version}"
 
 
-class GenerationJob(models.Model):
+class GenerationJob(TrackedWork):
     class Kind(models.TextChoices):
         TOPICS = "topics", "Topics"
         STORIES = "stories", "Stories"
@@ -214,13 +216,6 @@ class GenerationJob(models.Model):
     # gates, up to this many samples per topic; 0: off.
     until_pass = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -235,10 +230,6 @@ class GenerationJob(models.Model):
 
     def get_absolute_url(self):
         return reverse("generation:job_detail", args=[self.pk])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
 
 
 class JobItem(models.Model):

@@ -132,6 +132,7 @@ def job_list() -> QuerySet[GenerationJob]:
             n_items=Count("items"),
             n_finished=Count("items", filter=Q(items__status__in=JobItem.FINISHED)),
             n_failed=Count("items", filter=Q(items__status=JobItem.Status.FAILED)),
+            n_short=Count("items", filter=Q(items__short=True)),
         )
         .order_by("-created_at", "-pk")
     )

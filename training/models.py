@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from curation.models import DatasetExport, Topic
 from generation.models import ModelProfile
+from storyapp.models import TrackedWork
 
 
-class ClaimedWork(models.Model):
+class ClaimedWork(TrackedWork):
     """A unit of background work owned by one run at a time: claimed with a conditional UPDATE,
     kept alive by a heartbeat, taken back by the sweeper when its worker stops beating."""
 
@@ -31,20 +32,9 @@ class ClaimedWork(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
 
 
 class FineTuneJob(ClaimedWork):
@@ -148,7 +138,10 @@ class EvaluationSample(models.Model):
     repeated_ngram_ratio = models.FloatField(default=0.0)
     not_english = models.BooleanField(default=False)
     trimmed = models.BooleanField(default=False)
+    # Passes the quality gates as written (no repair): what the model does on its own.
     passed = models.BooleanField(default=False)
+    # Passes them after the automatic trim: what curation would keep.
+    usable = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -16,8 +16,9 @@ ONCE_UPON = "once upon a time"
 
 
 def evaluation_results(evaluation: Evaluation) -> dict:
-    """Per model: the gate-pass rate with its 95% Wilson interval, and what the stories are
-    like (paragraphs, words, cut off, repetition, distinct-2, "Once upon a time" openings)."""
+    """Per model: the gate-pass rate of the stories as written, and the share usable after the
+    automatic trim, each with its 95% Wilson interval; and what the stories are like as written
+    (paragraphs, words, cut off, repetition, distinct-2, "Once upon a time" openings)."""
     by_model = defaultdict(list)
     for sample in evaluation.samples.select_related("model").order_by("pk"):
         by_model[sample.model.name].append(sample)
@@ -26,7 +27,9 @@ def evaluation_results(evaluation: Evaluation) -> dict:
         ok = [s for s in samples if not s.error]
         n = len(ok)
         passed = sum(s.passed for s in ok)
+        usable = sum(s.usable for s in ok)
         low, high = wilson_interval(passed, n)
+        usable_low, usable_high = wilson_interval(usable, n)
         results[name] = {
             "n": n,
             "errors": len(samples) - n,
@@ -34,6 +37,10 @@ def evaluation_results(evaluation: Evaluation) -> dict:
             "pass_rate": round(passed / n, 4) if n else None,
             "pass_low": round(low, 4),
             "pass_high": round(high, 4),
+            "usable": usable,
+            "usable_rate": round(usable / n, 4) if n else None,
+            "usable_low": round(usable_low, 4),
+            "usable_high": round(usable_high, 4),
             "mean_paragraphs": _mean(s.paragraph_count for s in ok),
             "mean_words": _mean(s.word_count for s in ok),
             "cut_off_share": _share(s.cut_off for s in ok),

@@ -100,26 +100,27 @@ def _text_line(messages_json: str, prompt: str, story: str) -> str:
     return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False)
 
 
-# What export_rows yields, one tuple per story, in this order.
-ROW = (
-    "pk",
-    "topic_id",
-    "theme_id",
-    "model",
-    "template",
-    "sampling_json",
-    "meta_json",
-    "paragraph_count",
-    "word_count",
-    "cut_off",
-    "repeated_ngram_ratio",
-    "near_duplicate",
-    "not_english",
-    "trimmed",
-    "edited",
-    "mean_overall",
-    "line",
-)
+# What export_rows yields, one tuple per story, in this order: each name with the column or
+# annotation it is read from; then the line.
+COLUMNS = {
+    "pk": "pk",
+    "topic_id": "topic_id",
+    "theme_id": "topic__theme_id",
+    "model": "model_name",
+    "template": "template_version",
+    "sampling_json": "sampling_json",
+    "meta_json": "meta_json",
+    "paragraph_count": "paragraph_count",
+    "word_count": "word_count",
+    "cut_off": "cut_off",
+    "repeated_ngram_ratio": "repeated_ngram_ratio",
+    "near_duplicate": "near_duplicate",
+    "not_english": "not_english",
+    "trimmed": "trimmed",
+    "edited": "edited",
+    "mean_overall": "mean_overall",
+}
+ROW = (*COLUMNS, "line")
 
 
 def export_rows(export: DatasetExport):
@@ -172,25 +173,7 @@ def export_rows(export: DatasetExport):
             **parts,
         )
         .order_by("pk")
-        .values_list(
-            "pk",
-            "topic_id",
-            "topic__theme_id",
-            "model_name",
-            "template_version",
-            "sampling_json",
-            "meta_json",
-            "paragraph_count",
-            "word_count",
-            "cut_off",
-            "repeated_ngram_ratio",
-            "near_duplicate",
-            "not_english",
-            "trimmed",
-            "edited",
-            "mean_overall",
-            *parts,
-        )
+        .values_list(*COLUMNS.values(), *parts)
     )
     sql, params = query.query.sql_with_params()
     head = len(ROW) - 1

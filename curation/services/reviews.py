@@ -189,24 +189,26 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
     return review
 
 
-@transaction.atomic
-def story_adjudicate(*, story_id: int, admin, decision: str, reason: str) -> Story:
-    """An admin decides a story (from the adjudication queue, or as an override)."""
+def _admin_decision(decision: str, reason: str) -> tuple[str, str]:
+    """The target status and the cleaned reason of an admin's decision (both required)."""
     targets = {"approve": Story.Status.APPROVED, "reject": Story.Status.REJECTED}
     if decision not in targets:
         raise ValidationError("Choose approve or reject.", code="decision_invalid")
     reason = reason.strip()
     if not reason:
         raise ValidationError("Give the reason for the decision.", code="reason_required")
+    return targets[decision], reason[:COMMENT_MAX_LENGTH]
+
+
+@transaction.atomic
+def story_adjudicate(*, story_id: int, admin, decision: str, reason: str) -> Story:
+    """An admin decides a story (from the adjudication queue, or as an override)."""
+    target, reason = _admin_decision(decision, reason)
     story = Story.objects.select_for_update().get(pk=story_id)
     Adjudication.objects.create(
-        story=story,
-        admin=admin,
-        from_status=story.status,
-        to_status=targets[decision],
-        reason=reason[:COMMENT_MAX_LENGTH],
+        story=story, admin=admin, from_status=story.status, to_status=target, reason=reason
     )
-    story.status = targets[decision]
+    story.status = target
     # An admin's decision replaces the gates' one: the story is no longer "auto-rejected".
     story.auto_rejected = False
     story.reserved_by, story.reserved_until = None, None
@@ -220,13 +222,7 @@ def stories_adjudicate_bulk(*, story_ids: list[int], admin, decision: str, reaso
     """One admin decision over many stories (a rule over a filter, after a confirmation).
     Locks the rows in pk order; records one Adjudication per story that changes; returns how
     many changed."""
-    targets = {"approve": Story.Status.APPROVED, "reject": Story.Status.REJECTED}
-    if decision not in targets:
-        raise ValidationError("Choose approve or reject.", code="decision_invalid")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Give the reason for the decision.", code="reason_required")
-    target = targets[decision]
+    target, reason = _admin_decision(decision, reason)
     stories = list(
         Story.objects.select_for_update()
         .filter(pk__in=story_ids)
@@ -240,7 +236,7 @@ def stories_adjudicate_bulk(*, story_ids: list[int], admin, decision: str, reaso
             admin=admin,
             from_status=story.status,
             to_status=target,
-            reason=reason[:COMMENT_MAX_LENGTH],
+            reason=reason,
         )
         for story in stories
     )

@@ -55,6 +55,22 @@ def story_browser(request):
     )
 
 
+def _decide(request, story: Story, form: AdjudicationForm) -> bool:
+    """Record an admin's decision from a valid form; say how it went."""
+    try:
+        story_adjudicate(
+            story_id=story.pk,
+            admin=request.user,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, validation_text(error))
+        return False
+    messages.success(request, f"Story #{story.pk}: decision recorded.")
+    return True
+
+
 def _reviews_with_diffs(story: Story) -> list:
     reviews = list(selectors.story_reviews(story=story))
     for review in reviews:
@@ -75,19 +91,8 @@ def story_detail(request, pk: int):
     if request.method == "POST":
         if not can_adjudicate:
             return render(request, "403.html", status=403)
-        if form.is_valid():
-            try:
-                story_adjudicate(
-                    story_id=story.pk,
-                    admin=request.user,
-                    decision=form.cleaned_data["decision"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as error:
-                messages.error(request, validation_text(error))
-            else:
-                messages.success(request, "Decision recorded.")
-                return HttpResponseRedirect(story.get_absolute_url())
+        if form.is_valid() and _decide(request, story, form):
+            return HttpResponseRedirect(story.get_absolute_url())
     story_reviews = _reviews_with_diffs(story)
     mine = next((r for r in story_reviews if r.reviewer_id == request.user.pk), None)
     amend_form = None
@@ -134,23 +139,12 @@ def adjudicate(request, pk: int):
     """Decide one story of the queue, its reviews and edits beside it; "save and next"."""
     story = get_object_or_404(Story.objects.select_related("topic__theme"), pk=pk)
     form = AdjudicationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            story_adjudicate(
-                story_id=story.pk,
-                admin=request.user,
-                decision=form.cleaned_data["decision"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            messages.error(request, validation_text(error))
-        else:
-            messages.success(request, f"Story #{story.pk}: decision recorded.")
-            following = selectors.adjudication_next(after=story.pk)
-            if following is None:
-                messages.info(request, "Nothing else needs adjudication.")
-                return HttpResponseRedirect(reverse("curation:adjudication"))
-            return HttpResponseRedirect(reverse("curation:adjudicate", args=[following.pk]))
+    if request.method == "POST" and form.is_valid() and _decide(request, story, form):
+        following = selectors.adjudication_next(after=story.pk)
+        if following is None:
+            messages.info(request, "Nothing else needs adjudication.")
+            return HttpResponseRedirect(reverse("curation:adjudication"))
+        return HttpResponseRedirect(reverse("curation:adjudicate", args=[following.pk]))
     return render(
         request,
         "curation/adjudicate.html",

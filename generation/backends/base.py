@@ -43,13 +43,14 @@ class GenerationRequest:
     presence_penalty: float = 0.0
 
     def sampling_key(self) -> tuple:
-        """Requests with equal keys can share a batch (transformers samples a batch at once)."""
+        """Requests with equal keys can share a batch (transformers samples a batch at once).
+        The seed is not part of it: a batch draws from one random stream, seeded with the
+        smallest seed of its requests, so the same requests give the same texts."""
         return (
             self.max_new_tokens,
             self.min_new_tokens,
             self.temperature,
             self.top_p,
-            self.seed,
             self.repetition_penalty,
             self.no_repeat_ngram_size,
         )

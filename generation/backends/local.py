@@ -174,8 +174,9 @@ class TransformersBackend:
             kwargs["min_new_tokens"] = first.min_new_tokens
         if first.temperature > 0:
             kwargs.update(do_sample=True, temperature=first.temperature, top_p=first.top_p)
-            if first.seed is not None:
-                torch.manual_seed(first.seed)
+            seeds = [r.seed for r in requests if r.seed is not None]
+            if seeds:
+                torch.manual_seed(min(seeds))
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if first.repetition_penalty and first.repetition_penalty != 1.0:

@@ -1,5 +1,6 @@
 """The curation journey in Chromium: the queue only serves wanted stories, gates reject before
-people look, rules over filters, amended reviews, the team page, adjudication."""
+people look, rules over filters, amended reviews, the team page, adjudication, and every page
+on a narrow screen."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,7 +9,8 @@ from curation.models import Adjudication, Review, Story
 from curation.services.stories import story_add_generated
 from tests.browser.test_theme_curation import sign_in
 from tests.conftest import PASSWORD
-from tests.factories import StoryFactory, TopicFactory, review_data
+from tests.factories import ModelProfileFactory, StoryFactory, TopicFactory, review_data
+from training.services.evaluation import evaluation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -174,6 +176,10 @@ PAGES_390 = [
     "/jobs/",
     "/models/",
     "/prompts/",
+    "/training/",
+    "/evaluations/",
+    "/compare/",
+    "/compare/results/",
 ]
 
 
@@ -183,6 +189,11 @@ def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admi
     story = StoryFactory(status="adjudication", text=GOOD * 3)
     theme = story.topic.theme
     job = jobs.job_create(kind="topics", model=teacher, selection=[theme.pk], enqueue=False)
+    evaluation = evaluation_create(
+        profiles=[teacher, ModelProfileFactory(name="a-rather-long-student-model-name")],
+        topic_ids=[story.topic_id],
+        enqueue=False,
+    )
     context = chromium.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -200,6 +211,8 @@ def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admi
         job.get_absolute_url(),
         teacher.get_absolute_url(),
         "/models/new/",
+        evaluation.get_absolute_url(),
+        f"/lineage/models/{teacher.name}/",
     ]:
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -139,3 +139,24 @@ def test_an_automatic_batch_fits_free_gpu_memory(monkeypatch):
     assert auto_batch_size(Model(), "cuda", 384) == 20  # half of free memory for the cache
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (140 << 30, 141 << 30))
     assert auto_batch_size(Model(), "cuda", 384) == MAX_AUTO_BATCH
+
+
+def test_requests_with_different_seeds_share_a_batch(tiny_model_folder, monkeypatch):
+    from generation.backends import local
+
+    backend = TransformersBackend(folder=str(tiny_model_folder), batch_size=8)
+    batches = []
+    real = local.TransformersBackend._generate_batch
+
+    def spy(self, tokenizer, model, device, requests, texts, report):
+        batches.append(len(requests))
+        return real(self, tokenizer, model, device, requests, texts, report)
+
+    monkeypatch.setattr(local.TransformersBackend, "_generate_batch", spy)
+    requests = [
+        GenerationRequest(messages=MESSAGES[0], max_new_tokens=4, temperature=1.0, seed=seed)
+        for seed in range(6)
+    ]
+    first = [r.text for r in backend.generate(requests)]
+    assert batches == [6]  # one batch, not six
+    assert [r.text for r in backend.generate(requests)] == first  # still reproducible

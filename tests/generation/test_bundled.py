@@ -58,4 +58,7 @@ def test_bundled_model_writes_topics_then_stories_inline():
     assert stories.count() == len(ids.split(","))
     for story in stories:
         assert len(story.text.split()) >= 10
+        # the student's measured default (bench/sampling.py); the teacher's lists go unpenalised
+        assert story.sampling["repetition_penalty"] == 1.05
         assert story.completion_tokens <= 80 and story.finish_reason in ("stop", "length")
+    assert all(t.sampling["repetition_penalty"] == 1.0 for t in topics)

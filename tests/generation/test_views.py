@@ -185,3 +185,22 @@ def test_api_keys_are_never_shown(admin_client, monkeypatch):
     for url in ("/models/", "/models/srv/", "/models/srv/edit/"):
         assert b"sk-very-secret-value" not in admin_client.get(url).content
     assert "sk-very" not in str(ModelProfile.objects.get(name="srv").snapshot())
+
+
+@pytest.mark.django_db
+def test_a_job_whose_items_came_back_short_says_so(editor_client, teacher, monkeypatch):
+    from tests.generation.conftest import ScriptedBackend
+
+    backend = ScriptedBackend(lambda request: "1. Only one topic came back here")
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: backend)
+    for name in ("Courage", "Exile"):
+        ThemeFactory(name=name, status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    page = editor_client.get(job.get_absolute_url()).content.decode()
+    assert 'job-succeeded warn" id="job-status"' in page
+    assert "2 of 2 items short" in page and "held fewer topics than asked" in page
+    listing = editor_client.get("/jobs/").content.decode()
+    assert "2 short" in listing

@@ -9,6 +9,8 @@ from training.services.runs import evaluation_run
 
 GOOD = "Once upon a time a fox lived here.\n\nIn the end the fox went home, happy."
 CUT = "The fox began to walk and then the"
+# Two good paragraphs, then a loop: fails the gates as written, usable after the trim.
+RAMBLING = GOOD + "\n\nThe end. The end. The end.\n\nThe end and the"
 
 
 class PerModel:
@@ -18,7 +20,10 @@ class PerModel:
         self.profile = profile
 
     def generate(self, requests, on_result=None):
-        text, reason = (GOOD, "stop") if self.profile.name == "good" else (CUT, "length")
+        text, reason = {
+            "good": (GOOD, "stop"),
+            "rambling": (RAMBLING, "length"),
+        }.get(self.profile.name, (CUT, "length"))
         results = []
         for index in range(len(requests)):
             result = GenerationResult(text=text, finish_reason=reason, completion_tokens=9)
@@ -64,6 +69,24 @@ def test_an_evaluation_judges_every_story_and_reports_per_model(models):
     assert ComparisonPair.objects.count() == 10
     # a second delivery does nothing
     assert evaluation_run(evaluation_id=evaluation.pk) is None
+
+
+@pytest.mark.django_db
+def test_the_pass_rate_judges_what_the_model_wrote_and_the_trim_counts_apart(models):
+    weak, good = models
+    rambling = ModelProfileFactory(name="rambling", role="student")
+    topics = [TopicFactory(status="approved") for _ in range(4)]
+    evaluation = evaluation_create(
+        profiles=[weak, good, rambling], topic_ids=[t.pk for t in topics], enqueue=False
+    )
+    results = evaluation_run(evaluation_id=evaluation.pk).results
+    assert (results["rambling"]["passed"], results["rambling"]["usable"]) == (0, 4)
+    assert results["rambling"]["trimmed_share"] == 1.0
+    assert results["rambling"]["mean_paragraphs"] == 4.0  # as written, not as trimmed
+    assert (results["good"]["passed"], results["good"]["usable"]) == (4, 4)
+    assert (results["weak"]["passed"], results["weak"]["usable"]) == (0, 0)
+    sample = EvaluationSample.objects.get(model=rambling, topic=topics[0])
+    assert sample.judged_text == GOOD and sample.text == RAMBLING
 
 
 @pytest.mark.django_db

@@ -61,6 +61,7 @@ class Migration(migrations.Migration):
                 ('not_english', models.BooleanField(default=False)),
                 ('trimmed', models.BooleanField(default=False)),
                 ('passed', models.BooleanField(default=False)),
+                ('usable', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='training.evaluation')),
                 ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='generation.modelprofile')),

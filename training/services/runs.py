@@ -192,11 +192,24 @@ SAMPLING_FIELDS = (
 
 
 def judge(text: str, finish_reason: str, policy: GatePolicy) -> dict:
-    """The checks and gates of curation on one generated story (trim included)."""
-    trimmed = trim_to_two(text) if policy.trim else None
-    checks = story_checks(trimmed or text, "stop" if trimmed else finish_reason)
-    passed = policy.passes(SimpleNamespace(**checks, near_duplicate_of_id=None))
-    return {**checks, "judged_text": trimmed or text, "trimmed": bool(trimmed), "passed": passed}
+    """The checks of curation on one generated story as the model wrote it, and two verdicts:
+    ``passed``, the gates on that text (what the model did on its own), and ``usable``, the
+    gates after the automatic trim where the policy trims (what curation would keep)."""
+
+    def passes(checks: dict) -> bool:
+        return policy.passes(SimpleNamespace(**checks, near_duplicate_of_id=None))
+
+    checks = story_checks(text, finish_reason)
+    passed = passes(checks)
+    trimmed = trim_to_two(text) if policy.trim and not passed else None
+    usable = passed or bool(trimmed and passes(story_checks(trimmed, "stop")))
+    return {
+        **checks,
+        "judged_text": trimmed or text,
+        "trimmed": bool(trimmed),
+        "passed": passed,
+        "usable": usable,
+    }
 
 
 def evaluation_run(*, evaluation_id: int) -> Evaluation | None:

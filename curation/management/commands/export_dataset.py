@@ -1,4 +1,6 @@
+import shutil
 import time
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +12,10 @@ from curation.exports.services import export_create
 from curation.models import DatasetExport
 
 EXIT_BAD_INPUT = 2
+
+
+# The options that choose what a release holds (export_create's keyword arguments).
+EXPORT_OPTIONS = ("fmt", "min_score", "models", "themes", "use_edits", "val_fraction", "seed")
 
 
 class Command(BaseCommand):
@@ -38,38 +44,13 @@ class Command(BaseCommand):
             "--use-edits", action="store_true", help="use reviewers' edited text where there is one"
         )
 
-    def handle(
-        self,
-        *args,
-        fmt,
-        out,
-        name,
-        min_score,
-        val_fraction,
-        seed,
-        models,
-        themes,
-        use_edits,
-        **options,
-    ):
-        import shutil
-        from pathlib import Path
-
+    def handle(self, *args, out, name, **options):
         name = name or f"export-{timezone.now():%Y%m%d-%H%M%S}"
         if out and Path(out).exists() and any(Path(out).iterdir()):
             raise CommandError(f"{out} exists and is not empty.", returncode=EXIT_BAD_INPUT)
+        choices = {key: options[key] for key in EXPORT_OPTIONS}
         try:
-            export = export_create(
-                name=name,
-                fmt=fmt,
-                min_score=min_score,
-                models=models,
-                themes=themes,
-                use_edits=use_edits,
-                val_fraction=val_fraction,
-                seed=seed,
-                enqueue=False,
-            )
+            export = export_create(name=name, enqueue=False, **choices)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=EXIT_BAD_INPUT) from None
         started = time.perf_counter()
