@@ -1,3 +1,5 @@
+"""Forms of the curation pages: filters, decisions, bulk rules, imports, team, reviews."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 

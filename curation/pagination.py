@@ -1,3 +1,5 @@
+"""A paginator for wide, joined lists that stays fast deep into the list."""
+
 from django.core.paginator import Page, Paginator
 
 

@@ -1,3 +1,5 @@
+"""Forms of the generation pages: jobs, model profiles, prompt template versions."""
+
 from django import forms
 
 from storyapp.params import parse_ids

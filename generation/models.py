@@ -1,3 +1,5 @@
+"""Model profiles, prompt template versions, generation jobs and their items, model tests."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

@@ -1,3 +1,5 @@
+"""The generation console: jobs (launch, watch, cancel, retry), models (edit, test), prompts."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required

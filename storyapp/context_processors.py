@@ -1,3 +1,6 @@
+"""The site-wide navigation: which links the signed-in user's roles allow."""
+
+
 def nav(request):
     """Navigation flags for the signed-in user (permission checks are cached per request)."""
     user = getattr(request, "user", None)

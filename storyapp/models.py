@@ -1,3 +1,5 @@
+"""Rows shared by every app: worker heartbeats, and the base of claimed, heartbeating work."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone

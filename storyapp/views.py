@@ -1,3 +1,5 @@
+"""Site-wide views: the health check and the CSRF failure page."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse

@@ -1,3 +1,5 @@
+"""Forms of the training pages: fine-tunes, evaluations, blind judgments."""
+
 from django import forms
 
 from curation.models import DatasetExport

@@ -17,7 +17,6 @@ from ..diffs import side_by_side
 from ..forms import (
     CHECK_FILTERS,
     AdjudicationForm,
-    BulkConfirmForm,
     ReviewForm,
     StoryFilterForm,
 )
@@ -25,6 +24,7 @@ from ..gates import GatePolicy
 from ..models import Review, Story
 from ..pagination import DeferredJoinPaginator
 from ..services.reviews import AMENDABLE, stories_adjudicate_bulk, story_adjudicate
+from .bulk import bulk_confirm
 
 
 @require_GET
@@ -170,45 +170,13 @@ def story_bulk(request):
     filters = StoryFilterForm(params)
     if not filters.is_valid():
         return bad_request(request, f"Invalid filter: {form_errors_text(filters)}")
-    stories = selectors.story_list(filters=filters.cleaned_data)
-    count = stories.count()
-    form = BulkConfirmForm(
-        request.POST or None,
-        initial={"decision": decision, "expected": count},
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if not data["confirm"] or data["expected"] != count:
-            messages.error(
-                request,
-                f"The filter now matches {count} stories (you saw {data['expected']}); "
-                "check and confirm again.",
-            )
-        else:
-            try:
-                changed = stories_adjudicate_bulk(
-                    story_ids=list(stories.values_list("pk", flat=True)),
-                    admin=request.user,
-                    decision=data["decision"],
-                    reason=data["reason"],
-                )
-            except ValidationError as error:
-                messages.error(request, validation_text(error))
-            else:
-                messages.success(request, f"{changed} of {count} stories changed.")
-                return HttpResponseRedirect(
-                    reverse("curation:story_browser") + "?" + request.GET.urlencode()
-                )
-    return render(
+    return bulk_confirm(
         request,
-        "curation/bulk_confirm.html",
-        {
-            "form": form,
-            "count": count,
-            "what": "stories",
-            "sample": stories[:10],
-            "filter_query": params.urlencode(),
-            "back": reverse("curation:story_browser"),
-        },
-        status=400 if form.errors else 200,
+        queryset=selectors.story_list(filters=filters.cleaned_data),
+        decision=decision,
+        what="stories",
+        list_url_name="curation:story_browser",
+        apply=lambda ids, decision, reason: stories_adjudicate_bulk(
+            story_ids=ids, admin=request.user, decision=decision, reason=reason
+        ),
     )

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,10 +15,11 @@ from storyapp.errors import bad_request, form_errors_text, validation_text
 from storyapp.htmx import render_page
 
 from .. import selectors
-from ..forms import BulkConfirmForm, TopicDecisionForm, TopicFilterForm
+from ..forms import TopicDecisionForm, TopicFilterForm
 from ..models import Topic
 from ..services.topics import topic_decide as topic_decide_service
 from ..services.topics import topics_decide_bulk
+from .bulk import bulk_confirm
 
 
 @require_GET
@@ -84,40 +84,13 @@ def topic_bulk(request):
     if not filters.is_valid():
         return bad_request(request, f"Invalid filter: {form_errors_text(filters)}")
     data = filters.cleaned_data
-    topics = selectors.topic_list(status=data["status"], theme_id=data["theme"], q=data["q"])
-    count = topics.count()
-    form = BulkConfirmForm(
-        request.POST or None,
-        initial={"decision": decision, "expected": count},
-    )
-    if request.method == "POST" and form.is_valid():
-        confirmed = form.cleaned_data
-        if not confirmed["confirm"] or confirmed["expected"] != count:
-            messages.error(
-                request,
-                f"The filter now matches {count} topics (you saw {confirmed['expected']}); "
-                "check and confirm again.",
-            )
-        else:
-            changed = topics_decide_bulk(
-                topic_ids=list(topics.values_list("pk", flat=True)),
-                decision=confirmed["decision"],
-                actor=request.user,
-            )
-            messages.success(request, f"{changed} of {count} topics changed.")
-            return HttpResponseRedirect(
-                reverse("curation:topic_triage") + "?" + request.GET.urlencode()
-            )
-    return render(
+    return bulk_confirm(
         request,
-        "curation/bulk_confirm.html",
-        {
-            "form": form,
-            "count": count,
-            "what": "topics",
-            "sample": topics[:10],
-            "filter_query": params.urlencode(),
-            "back": reverse("curation:topic_triage"),
-        },
-        status=400 if form.errors else 200,
+        queryset=selectors.topic_list(status=data["status"], theme_id=data["theme"], q=data["q"]),
+        decision=decision,
+        what="topics",
+        list_url_name="curation:topic_triage",
+        apply=lambda ids, decision, reason: topics_decide_bulk(
+            topic_ids=ids, decision=decision, actor=request.user
+        ),
     )

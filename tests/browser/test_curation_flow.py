@@ -9,7 +9,14 @@ from curation.models import Adjudication, Review, Story
 from curation.services.stories import story_add_generated
 from tests.browser.test_theme_curation import sign_in
 from tests.conftest import PASSWORD
-from tests.factories import ModelProfileFactory, StoryFactory, TopicFactory, review_data
+from tests.factories import (
+    DatasetExportFactory,
+    ModelProfileFactory,
+    StoryFactory,
+    TopicFactory,
+    review_data,
+)
+from training.models import FineTuneJob
 from training.services.evaluation import evaluation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -194,6 +201,15 @@ def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admi
         topic_ids=[story.topic_id],
         enqueue=False,
     )
+    release = DatasetExportFactory(name="a-release-with-a-rather-long-name-2026-11")
+    finetune = FineTuneJob.objects.create(
+        release=release,
+        base=teacher,
+        name="a-student-with-a-rather-long-name-round-2",
+        total_steps=40,
+        step=12,
+        losses=[[n, 3.0 - n / 10] for n in range(1, 13)],
+    )
     context = chromium.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -213,8 +229,14 @@ def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admi
         "/models/new/",
         evaluation.get_absolute_url(),
         f"/lineage/models/{teacher.name}/",
+        release.get_absolute_url(),
+        f"/lineage/releases/{release.name}/",
+        finetune.get_absolute_url(),
+        "/stories/bulk/?decision=reject&check=cut_off",
+        "/topics/bulk/?decision=approve&status=all",
     ]:
-        page.goto(live_server.url + path)
+        response = page.goto(live_server.url + path)
+        assert response.ok, (path, response.status)  # an error page proves nothing
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 390:
             wide[path] = width

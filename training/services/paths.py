@@ -1,3 +1,5 @@
+"""Where model folders live."""
+
 from pathlib import Path
 
 from django.conf import settings
