@@ -66,7 +66,7 @@ def curate(stories_wanted: int, heldout: int) -> dict:
     from curation.services.reviews import review_submit
     from curation.services.team import roles_sync
     from curation.services.topics import topics_decide_bulk
-    from generation.models import ModelProfile
+    from generation.models import GenerationJob, ModelProfile
     from generation.services import engine, jobs
 
     roles_sync()
@@ -81,9 +81,9 @@ def curate(stories_wanted: int, heldout: int) -> dict:
         Theme.objects.filter(restricted_reason="").order_by("pk").values_list("pk", flat=True)
     )
     Theme.objects.filter(pk__in=themes).update(status=Theme.Status.APPROVED)
-    started = time.perf_counter()
-    generated = approved = 0
-    batch = 0
+    generated = 0
+    approved = Story.objects.exportable().count()
+    batch = GenerationJob.objects.filter(kind="topics").count()
     while approved < stories_wanted:
         # Topics for the next 20 themes (7 each), all approved (a triage would).
         chunk = themes[batch * 20 : (batch + 1) * 20]
@@ -124,13 +124,40 @@ def curate(stories_wanted: int, heldout: int) -> dict:
                 )
         approved = Story.objects.exportable().count()
         log(f"batch {batch}: {generated} stories generated, {approved} approved")
+    return curation_figures()
+
+
+def curation_figures() -> dict:
+    """What curation made, read back from the site (so a rerun on a kept folder reports it)."""
+    from django.db.models import Max, Min
+
+    from curation.models import Review, Story
+    from generation.models import GenerationJob
+
+    generated = Story.objects.count()
+    approved = Story.objects.exportable().count()
+    jobs = GenerationJob.objects.aggregate(start=Min("created_at"), end=Max("finished_at"))
+    end = max(filter(None, [jobs["end"], Review.objects.aggregate(m=Max("created_at"))["m"]]))
     return {
-        "themes": batch * 20,
+        "themes": GenerationJob.objects.filter(kind="topics").count() * 20,
         "stories_generated": generated,
         "stories_approved": approved,
         "gate_pass_share": round(approved / generated, 3) if generated else None,
-        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "minutes": round((end - jobs["start"]).total_seconds() / 60, 1),
     }
+
+
+def forget_model(name: str) -> None:
+    """Remove a fine-tune's output (profile, job, folder) so the stage can run again."""
+    import shutil
+
+    from generation.models import ModelProfile
+    from training.models import FineTuneJob
+    from training.services.paths import models_root
+
+    FineTuneJob.objects.filter(name=name).delete()
+    ModelProfile.objects.filter(name=name).delete()
+    shutil.rmtree(models_root() / name, ignore_errors=True)
 
 
 def main():
@@ -138,7 +165,11 @@ def main():
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--stories", type=int, default=200)
     parser.add_argument("--heldout", type=int, default=40)
-    parser.add_argument("--keep", help="use (and keep) this folder instead of a temporary one")
+    parser.add_argument(
+        "--keep",
+        help="use (and keep) this folder instead of a temporary one; a rerun on it reuses what "
+        "finished (the curated stories, the release, the measured fine-tune)",
+    )
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-training-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,12 +178,19 @@ def main():
 
     from curation.exports.runner import export_run
     from curation.exports.services import export_create
+    from curation.models import DatasetExport
 
-    release = export_run(
-        export_id=export_create(
-            name="bench-release", fmt="prompt-completion", val_fraction=0.1, seed=7, enqueue=False
-        ).pk
-    )
+    release = DatasetExport.objects.filter(name="bench-release", status="done").first()
+    if release is None:  # made once per folder: a rerun on a kept folder trains on the same
+        release = export_run(
+            export_id=export_create(
+                name="bench-release",
+                fmt="prompt-completion",
+                val_fraction=0.1,
+                seed=7,
+                enqueue=False,
+            ).pk
+        )
     report["release"] = {"train": release.train_count, "validation": release.validation_count}
     log(f"release: {release.train_count} train, {release.validation_count} validation")
 
@@ -162,17 +200,23 @@ def main():
         *("--epochs", "1", "--batch-size", "4", "--lr", "5e-5", "--max-length", "512"),
         "--inline",
     ]
-    output = folder / "finetune.json"
-    with output.open("w") as out, (folder / "finetune.log").open("w") as err:
-        seconds, peak_mb = run_measured(command, env, out, err)
-    outcome = json.loads(output.read_text().split("\n", 1)[1])
-    report["finetune"] = {
-        **outcome,
-        "process_seconds": round(seconds, 1),
-        "peak_rss_gb": round(peak_mb / 1024, 2),
-        "base_perplexity": round(math.exp(outcome["base_val_loss"]), 3),
-        "tuned_perplexity": round(math.exp(outcome["tuned_val_loss"]), 3),
-    }
+    measured = folder / "finetune-report.json"
+    if measured.exists():
+        report["finetune"] = json.loads(measured.read_text())
+    else:
+        forget_model("bench-tuned")  # a run that stopped before its report was written
+        output = folder / "finetune.json"
+        with output.open("w") as out, (folder / "finetune.log").open("w") as err:
+            seconds, peak_mb = run_measured(command, env, out, err)
+        outcome = json.loads(output.read_text().split("\n", 1)[1])
+        report["finetune"] = {
+            **outcome,
+            "process_seconds": round(seconds, 1),
+            "peak_rss_gb": round(peak_mb / 1024, 2),
+            "base_perplexity": round(math.exp(outcome["base_val_loss"]), 3),
+            "tuned_perplexity": round(math.exp(outcome["tuned_val_loss"]), 3),
+        }
+        measured.write_text(json.dumps(report["finetune"], indent=2))
     log(f"fine-tune: {report['finetune']}")
 
     from generation.models import ModelProfile
@@ -217,8 +261,10 @@ def main():
     for name, row in (("base", base_row), ("tuned", tuned_row)):
         print(
             f"Held-out ({report['evaluation']['topics']} topics) {name}: "
-            f"{row['passed']}/{row['n']} pass the gates "
+            f"{row['passed']}/{row['n']} pass the gates as written "
             f"(95% {row['pass_low']:.2f}-{row['pass_high']:.2f}), "
+            f"{row['usable']}/{row['n']} usable after the trim "
+            f"(95% {row['usable_low']:.2f}-{row['usable_high']:.2f}), "
             f"{row['mean_paragraphs']} paragraphs, {row['mean_words']} words, "
             f"cut off {row['cut_off_share']:.0%}, distinct-2 {row['distinct_2']}, "
             f"'Once upon a time' {row['once_upon_a_time_share']:.0%}"

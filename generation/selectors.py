@@ -87,11 +87,7 @@ def job_quality(job: GenerationJob) -> dict:
     limit_share = items["at_limit"] / items["done"] if items["done"] else 0
     quality["at_limit_share"] = round(limit_share, 3)
     if items["done"] and limit_share >= LENGTH_HINT_SHARE:
-        quality["hints"].append(
-            f"{round(100 * limit_share)}% of the stories stopped at the token limit "
-            f"({job.model_snapshot.get('max_new_tokens')} new tokens): raise max new tokens, "
-            "or add repetition control to the model profile."
-        )
+        quality["hints"].append(_length_hint(job.model_snapshot, limit_share))
     return quality
 
 
@@ -181,3 +177,23 @@ def queues_without_workers(*, now=None) -> list[QueueWarning]:
         for row in waiting
         if row["queue_name"] not in served
     ]
+
+
+def _length_hint(snapshot: dict, limit_share: float) -> str:
+    """What to do when many stories ran into the token limit, given how they were sampled."""
+    head = (
+        f"{round(100 * limit_share)}% of the stories stopped at the token limit "
+        f"({snapshot.get('max_new_tokens')} new tokens)"
+    )
+    controlled = (
+        (snapshot.get("repetition_penalty") or 1.0) != 1.0
+        or snapshot.get("no_repeat_ngram_size")
+        or snapshot.get("frequency_penalty")
+        or snapshot.get("presence_penalty")
+    )
+    if not controlled:
+        return f"{head}: raise max new tokens, or add repetition control to the model profile."
+    return (
+        f"{head} with repetition control on: the model runs on past its story. The trim keeps "
+        "two complete paragraphs where it can; a fine-tune on a release teaches it to stop."
+    )

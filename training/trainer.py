@@ -6,6 +6,7 @@ Pure of the database: the service gives it the job's settings and callbacks, and
 """
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curation.exports.layout import SPLITS
+
+logger = logging.getLogger(__name__)
 
 
 class ReleaseNotTrainable(ValueError):
@@ -98,6 +101,7 @@ def build_trainer(
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     cuda = torch.cuda.is_available()
@@ -147,7 +151,9 @@ def build_trainer(
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if progress and logs and "loss" in logs:
-                progress.losses.append([state.global_step, round(float(logs["loss"]), 4)])
+                loss = float(logs["loss"])
+                progress.losses.append([state.global_step, round(loss, 4)])
+                logger.info("step %d/%d: loss %.4f", state.global_step, state.max_steps, loss)
 
         def on_step_end(self, args, state, control, **kwargs):
             if progress:
@@ -156,7 +162,7 @@ def build_trainer(
             if should_stop():
                 control.should_training_stop = True
 
-    return SFTTrainer(
+    trainer = SFTTrainer(
         model=model,
         args=config,
         train_dataset=Dataset.from_list(train),
@@ -165,6 +171,10 @@ def build_trainer(
         peft_config=peft_config,
         callbacks=[Report()],
     )
+    # Progress goes to the job (and the log), never to stdout, which belongs to the caller
+    # (``manage.py finetune`` prints its outcome there as JSON).
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def fine_tune(

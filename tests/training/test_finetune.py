@@ -151,7 +151,7 @@ def test_cancel_stops_the_training_and_registers_nothing(release, tiny_student, 
 
 
 @pytest.mark.django_db
-def test_the_command_prints_the_outcome_and_exit_codes(release, tiny_student):
+def test_the_command_prints_the_outcome_and_exit_codes(release, tiny_student, capsys):
     import io
 
     from django.core.management import call_command
@@ -175,6 +175,8 @@ def test_the_command_prints_the_outcome_and_exit_codes(release, tiny_student):
     )
     outcome = json.loads(out.getvalue().split("\n", 1)[1])
     assert outcome["status"] == "done" and outcome["model"] == "cli-tuned"
+    # the trainer's step logs stay off stdout: a script reads the outcome there
+    assert "'loss'" not in capsys.readouterr().out
     with pytest.raises(CommandError) as excinfo:
         call_command(
             "finetune", "--release", "nope", "--base", "tiny-student", "--name", "x", stdout=out

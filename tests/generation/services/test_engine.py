@@ -198,3 +198,41 @@ def test_a_model_test_runs_between_two_claims_of_a_long_job(teacher, scripted):
     assert test.status == "succeeded" and test.output == "A lighthouse kept its light."
     # it ran before the job's first claim: its request is the first the model got
     assert scripted.calls[0][0].messages == engine.TEST_MESSAGES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "penalty, advice",
+    [
+        (1.0, "add repetition control to the model profile"),
+        (1.05, "with repetition control on: the model runs on past its story"),
+    ],
+)
+def test_the_length_hint_fits_how_the_stories_were_sampled(teacher, monkeypatch, penalty, advice):
+    from generation.selectors import job_quality
+    from tests.generation.conftest import ScriptedBackend
+
+    def runs_on(request):
+        return GenerationResult(
+            text="It began.\n\nIt went on.\n\nAnd on and",
+            finish_reason="length",
+            prompt_tokens=10,
+            completion_tokens=256,
+            latency_ms=5,
+        )
+
+    backend = ScriptedBackend(runs_on)
+    monkeypatch.setattr("generation.services.engine.backend_for", lambda profile: backend)
+    teacher.repetition_penalty = penalty
+    teacher.save()
+    TopicFactory(text="A lantern maker")
+    TopicFactory(text="A drowned bell")
+    job = jobs.job_create(kind="stories", model=teacher, enqueue=False)
+    engine.job_work(job_id=job.pk)
+    job.refresh_from_db()
+    quality = job_quality(job)
+    assert quality["at_limit_share"] == 1.0
+    assert quality["trimmed"] == 2  # two complete paragraphs kept
+    [hint] = quality["hints"]
+    assert hint.startswith("100% of the stories stopped at the token limit")
+    assert advice in hint
