@@ -9,7 +9,7 @@ from django.conf import settings
 from ..models import DatasetExport, Theme
 from .card import card_render
 from .layout import HF_FILES, SPLITS, sha256_of, split_of
-from .rows import ROW, export_rows
+from .rows import Row, export_rows
 from .statistics import ReleaseStats, review_figures, split_warnings, story_of_line
 from .writers import LinesWriter, SplitWriter, write_hf_metadata
 
@@ -37,23 +37,23 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     done = 0
     try:
         for values in export_rows(export):
-            row = dict(zip(ROW, values, strict=True))
-            line = row["line"]
+            row = Row._make(values)
+            line = row.line
             if stats.is_duplicate(line):
                 continue
-            topic_id = row["topic_id"]
+            topic_id = row.topic_id
             split = split_cache.get(topic_id)
             if split is None:
                 split = split_cache[topic_id] = split_of(topic_id, export.seed, export.val_fraction)
-            pk, meta = row["pk"], row["meta_json"]
+            pk, meta = row.pk, row.meta_json
             writers[split].add(line, f'{{"id":{pk},"metadata":{meta},{line[1:]}')
             metadata.add(f'{{"id":{pk},"split":"{split}",{meta[1:]}')
-            stats.add(row, story_of_line(line, export.format) if row["edited"] else None)
+            stats.add(row, story_of_line(line, export.format) if row.edited else None)
             ids[split].append(pk)
-            per_theme[row["theme_id"]] += 1
-            models.add(row["model"])
-            templates.add(row["template"])
-            samplings.add(row["sampling_json"])
+            per_theme[row.theme_id] += 1
+            models.add(row.model)
+            templates.add(row.template)
+            samplings.add(row.sampling_json)
             done += 1
             if done % 1000 == 0:
                 progress.value = done
@@ -80,7 +80,10 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         "val_fraction": export.val_fraction,
         "counts": counts,
         "story_ids": ids,
-        "statistics": {**stats.summary(), **review_figures(export)},
+        "statistics": {
+            **stats.summary(),
+            **review_figures(export, total=done + stats.duplicates),
+        },
         "warnings": split_warnings(export, counts),
         "models": sorted(models),
         "template_versions": sorted(templates),

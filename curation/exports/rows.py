@@ -6,6 +6,7 @@ lines to their split. No per-row ORM work, so memory stays flat however many sto
 """
 
 import json
+from collections import namedtuple
 
 from django.db import connection
 from django.db.models import (
@@ -121,6 +122,8 @@ COLUMNS = {
     "mean_overall": "mean_overall",
 }
 ROW = (*COLUMNS, "line")
+# A row by name, at the cost of a tuple (a release reads one per story).
+Row = namedtuple("Row", ROW)
 
 
 def export_rows(export: DatasetExport):

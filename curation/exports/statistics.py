@@ -39,20 +39,33 @@ class ReleaseStats:
         self._seen.add(key)
         return False
 
-    def add(self, row: dict, story_text: str | None = None) -> None:
-        """One written record. ``story_text``: the exported text when it is not the one the
-        stored checks describe (a reviewer's edit); its checks are computed here."""
-        checks = row
-        if story_text is not None:
-            checks = {**row, **story_checks(story_text, "stop")}
+    def add(self, row, story_text: str | None = None) -> None:
+        """One written record (a ``rows.Row``). ``story_text``: the exported text when it is
+        not the one the stored checks describe (a reviewer's edit); its checks are computed
+        here."""
+        if story_text is None:
+            paragraphs, words, cut_off = row.paragraph_count, row.word_count, row.cut_off
+            not_english, ratio = row.not_english, row.repeated_ngram_ratio
+        else:
+            checks = story_checks(story_text, "stop")
+            paragraphs, words, cut_off = (
+                checks["paragraph_count"],
+                checks["word_count"],
+                checks["cut_off"],
+            )
+            not_english, ratio = checks["not_english"], checks["repeated_ngram_ratio"]
         self.records += 1
-        self.paragraphs[min(checks["paragraph_count"], 4)] += 1
-        self.words[checks["word_count"]] += 1
-        for flag in ("cut_off", "not_english", "near_duplicate", "trimmed", "edited"):
-            self.flags[flag] += bool(checks[flag])
-        self.flags["repetitive"] += checks["repeated_ngram_ratio"] >= REPETITIVE_RATIO
-        if row["mean_overall"] is not None:
-            self.score_sum += row["mean_overall"]
+        self.paragraphs[min(paragraphs, 4)] += 1
+        self.words[words] += 1
+        flags = self.flags
+        flags["cut_off"] += bool(cut_off)
+        flags["not_english"] += bool(not_english)
+        flags["near_duplicate"] += bool(row.near_duplicate)
+        flags["trimmed"] += bool(row.trimmed)
+        flags["edited"] += bool(row.edited)
+        flags["repetitive"] += ratio >= REPETITIVE_RATIO
+        if row.mean_overall is not None:
+            self.score_sum += row.mean_overall
             self.scored += 1
 
     def summary(self) -> dict:
@@ -86,9 +99,10 @@ def split_warnings(export: DatasetExport, counts: dict) -> list[str]:
     ]
 
 
-def review_figures(export: DatasetExport) -> dict:
+def review_figures(export: DatasetExport, *, total: int) -> dict:
     """How the release's stories were decided, reviewer agreement on them, and how many
-    stories of the same models and themes the quality gates rejected."""
+    stories of the same models and themes the quality gates rejected. ``total``: the stories
+    the release read (written records and skipped duplicates), counted as the rows streamed."""
     stories = exportable_stories(export)
     by_admin = (
         Adjudication.objects.filter(
@@ -98,7 +112,6 @@ def review_figures(export: DatasetExport) -> dict:
         .distinct()
         .count()
     )
-    total = stories.count()
     candidates = Story.objects.all()
     if export.models_filter:
         candidates = candidates.filter(model_name__in=export.models_filter)
@@ -126,13 +139,12 @@ def _agreement(stories) -> dict:
     import krippendorff
     import numpy as np
 
-    ids = list(
-        stories.filter(review_count__gte=2)
-        .order_by("-pk")
-        .values_list("pk", flat=True)[:AGREEMENT_SAMPLE]
-    )
+    # One query, unordered: sorting the reviews (their default order) cost most of the time.
+    recent = stories.filter(review_count__gte=2).order_by("-pk").values("pk")
     rows = list(
-        Review.objects.filter(story_id__in=ids).values_list("reviewer_id", "story_id", "overall")
+        Review.objects.filter(story_id__in=recent[:AGREEMENT_SAMPLE])
+        .order_by()
+        .values_list("reviewer_id", "story_id", "overall")
     )
     reviewers = {r: i for i, r in enumerate(sorted({row[0] for row in rows}))}
     units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}

@@ -346,6 +346,7 @@ def test_the_card_states_the_releases_real_figures(make_user):
     assert stats["mean_overall"] == round(sum(4.0 + n / 4 for n in range(4)) / 4, 3)
     assert (stats["generated_stories"], stats["auto_rejected"]) == (5, 1)
     assert stats["approved_by_policy"] == 4 and stats["approved_by_admin"] == 0
+    assert stats["reviews"] == Review.objects.filter(story__in=approved).count() == 8
     card = (folder / "README.md").read_text()
     assert "# Storytelling distillation dataset: 4 approved stories" in card
     assert "50% of the stories have exactly two paragraphs" in card
