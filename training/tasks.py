@@ -6,8 +6,10 @@ from functools import partial
 from django.db import transaction
 from django_tasks import task
 
+from storyapp import claims
+
 from .models import Evaluation, FineTuneJob
-from .services import claims, comparison
+from .services import comparison
 from .services.runs import evaluation_run, finetune_run
 
 QUEUE = "train"
@@ -36,8 +38,8 @@ def evaluation_enqueue(*, evaluation_id: int) -> None:
 
 def sweep() -> None:
     """Take back the fine-tunes and evaluations of dead workers; free stale comparisons."""
-    for job_id in claims.sweep(FineTuneJob):
+    for job_id in claims.sweep(FineTuneJob)[0]:
         finetune_enqueue(job_id=job_id)
-    for evaluation_id in claims.sweep(Evaluation):
+    for evaluation_id in claims.sweep(Evaluation)[0]:
         evaluation_enqueue(evaluation_id=evaluation_id)
     comparison.judgments_release_stale()

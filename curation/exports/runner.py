@@ -14,18 +14,13 @@ every file against the manifest.
 import json
 import logging
 import shutil
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
+from storyapp import claims
 from storyapp.heartbeat import heartbeat
 from storyapp.redaction import scrub
-from storyapp.workers import worker_identity
 
 from ..models import DatasetExport
 from .layout import export_folder, export_root, sha256_of
@@ -51,27 +46,12 @@ def _remove_temp_folders(name: str, *, keep: str = "") -> None:
 def export_claim(*, export_id: int, worker_id: str = "") -> str | None:
     """Take a queued export for this run; None when it is not queued (done, failed, or
     another run has it). The conditional UPDATE makes two runs exclusive."""
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = DatasetExport.objects.filter(pk=export_id, status=DatasetExport.Status.QUEUED).update(
-        status=DatasetExport.Status.RUNNING,
-        claim_token=token,
-        claimed_by=(worker_id or worker_identity())[:200],
-        heartbeat_at=now,
-        started_at=now,
-        attempts=F("attempts") + 1,
-        error="",
-    )
-    return token if claimed else None
+    return claims.claim(DatasetExport, export_id, worker_id=worker_id)
 
 
 def _finish(export_id: int, token: str, **fields) -> bool:
     """Record the outcome, only while this run still owns the export."""
-    return bool(
-        DatasetExport.objects.filter(
-            pk=export_id, claim_token=token, status=DatasetExport.Status.RUNNING
-        ).update(finished_at=timezone.now(), claim_token="", **fields)
-    )
+    return claims.finish(DatasetExport, export_id, token, **fields)
 
 
 def _done_fields(manifest: dict) -> dict:
@@ -151,31 +131,7 @@ def exports_sweep(*, now=None) -> list[int]:
     """Take back running exports whose worker stopped beating: queue them again, or fail them
     after STORYAPP_MAX_ATTEMPTS losses. Removes their temp folders. Returns the ids queued
     again (the caller enqueues a task for each)."""
-    now = now or timezone.now()
-    stale_before = now - timedelta(seconds=settings.STORYAPP_CLAIM_STALE_SECONDS)
-    with transaction.atomic():
-        rows = list(
-            DatasetExport.objects.select_for_update()
-            .filter(status=DatasetExport.Status.RUNNING)
-            .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
-            .values_list("pk", "name", "attempts")
-        )
-        if not rows:
-            return []
-        limit = settings.STORYAPP_MAX_ATTEMPTS
-        retry = [pk for pk, _, attempts in rows if attempts < limit]
-        give_up = [pk for pk, _, attempts in rows if attempts >= limit]
-        running = DatasetExport.objects.filter(status=DatasetExport.Status.RUNNING)
-        running.filter(pk__in=retry).update(
-            status=DatasetExport.Status.QUEUED, claim_token="", claimed_by="", heartbeat_at=None
-        )
-        running.filter(pk__in=give_up).update(
-            status=DatasetExport.Status.FAILED,
-            claim_token="",
-            finished_at=now,
-            error=f"its worker stopped responding {limit} times; retry it from this page",
-        )
-    for _, name, _ in rows:
+    again, swept = claims.sweep(DatasetExport, now=now, hint="; retry it from this page")
+    for name in DatasetExport.objects.filter(pk__in=swept).values_list("name", flat=True):
         _remove_temp_folders(name)
-    logger.info("swept %d export(s): %d queued again", len(rows), len(retry))
-    return retry
+    return again

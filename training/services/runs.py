@@ -18,13 +18,13 @@ from generation.backends import GenerationRequest, backend_for
 from generation.models import ModelProfile
 from generation.prompts import default_messages
 from generation.services.registry import model_register
+from storyapp.claims import claim, finish
 from storyapp.heartbeat import heartbeat
 from storyapp.redaction import scrub
 
 from .. import trainer
 from ..models import ComparisonPair, Evaluation, EvaluationSample, FineTuneJob
 from ..selectors import evaluation_results
-from .claims import claim, finish
 from .paths import models_root
 
 logger = logging.getLogger(__name__)
