@@ -10,9 +10,10 @@ class CurationConfig(AppConfig):
 
         from storyapp.workers import register_sweeper
 
-        from .tasks import sweep
+        from .tasks import requeue, sweep
 
         register_sweeper(sweep)
+        register_sweeper(requeue)
         checks.register(gates_setting_check)
 
 

@@ -3,9 +3,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from storyapp.params import IdField, parse_id
+from storyapp.names import NameField
+from storyapp.params import IdField, SeedField, parse_id
 
-from .exports.services import MAX_SEED
 from .gates import CHECKS
 from .importing import import_limit_text
 from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet, Topic
@@ -184,14 +184,14 @@ class StoryFilterForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    name = forms.SlugField(max_length=100)
+    name = NameField()
     format = forms.ChoiceField(choices=DatasetExport.Format.choices)
     min_score = forms.FloatField(required=False, min_value=1, max_value=5)
     models = forms.MultipleChoiceField(required=False)
     themes = forms.TypedMultipleChoiceField(required=False, coerce=int)
     use_edits = forms.BooleanField(required=False, label="Use reviewers' edits")
     val_fraction = forms.FloatField(min_value=0, max_value=0.9, initial=0.1)
-    seed = forms.IntegerField(initial=42, min_value=0, max_value=MAX_SEED)
+    seed = SeedField(initial=42)
 
     def __init__(self, *args, model_names=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -34,9 +34,10 @@ EDITOR = Role(
 REVIEWER = Role(
     "Reviewer",
     "Triages topics, rates stories and judges blind comparisons.",
+    # Blind means blind: a reviewer judges comparisons but never sees their results or an
+    # evaluation's figures per model (no training.view_evaluation).
     permissions=(
         "training.compare_stories",
-        "training.view_evaluation",
         "curation.view_theme",
         "curation.view_topic",
         "curation.triage_topic",

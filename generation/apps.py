@@ -8,6 +8,7 @@ class GenerationConfig(AppConfig):
     def ready(self):
         from storyapp.workers import register_sweeper
 
-        from .tasks import sweep
+        from .tasks import requeue, sweep
 
         register_sweeper(sweep)
+        register_sweeper(requeue)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from storyapp.models import TrackedWork
+from storyapp.names import NAME_MAX, name_constraint, validate_name
 
 
 class ModelProfile(models.Model):
@@ -42,7 +43,9 @@ class ModelProfile(models.Model):
         "extra_body",
     )
 
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=NAME_MAX, unique=True, validators=[validate_name])
+    # The name it had before the name rule, when a migration renamed it.
+    renamed_from = models.CharField(max_length=200, blank=True, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices)
     backend = models.CharField(max_length=16, choices=Backend.choices)
     # transformers: a local folder; openai: the model name the server knows.
@@ -84,6 +87,7 @@ class ModelProfile(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            name_constraint("modelprofile"),
             models.CheckConstraint(
                 condition=Q(backend="transformers") | ~Q(base_url=""),
                 name="modelprofile_openai_needs_base_url",
@@ -265,6 +269,8 @@ class JobItem(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     outputs = models.PositiveIntegerField(default=0)
     short = models.BooleanField(default=False)
+    # The reply ran past STORYAPP_MAX_TEXT_CHARS and was stored cut at that bound.
+    cut_at_bound = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 
     class Meta:

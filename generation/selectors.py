@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -60,8 +61,20 @@ def job_quality(job: GenerationJob) -> dict:
         done=Count("pk"),
         short=Count("pk", filter=Q(short=True)),
         at_limit=Count("pk", filter=Q(finish_reason="length")),
+        cut_at_bound=Count("pk", filter=Q(cut_at_bound=True)),
     )
-    quality = {"items_done": items["done"], "short_items": items["short"], "hints": []}
+    quality = {
+        "items_done": items["done"],
+        "short_items": items["short"],
+        "cut_at_bound": items["cut_at_bound"],
+        "hints": [],
+    }
+    if items["cut_at_bound"]:
+        quality["hints"].append(
+            f"{items['cut_at_bound']} of {items['done']} replies ran past "
+            f"{settings.STORYAPP_MAX_TEXT_CHARS:,} characters and were stored cut there "
+            "(STORYAPP_MAX_TEXT_CHARS)."
+        )
     if job.kind == GenerationJob.Kind.TOPICS:
         topics = Topic.objects.filter(generation_job_id=job.pk).aggregate(
             n=Count("pk"), similar=Count("pk", filter=Q(similar_to__isnull=False))

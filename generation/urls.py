@@ -12,8 +12,8 @@ urlpatterns = [
     path("jobs/<id:pk>/retry/", views.job_retry, name="job_retry"),
     path("models/", views.model_list, name="model_list"),
     path("models/new/", views.model_edit, name="model_new"),
-    path("models/<slug:name>/", views.model_detail, name="model_detail"),
-    path("models/<slug:name>/edit/", views.model_edit, name="model_edit"),
-    path("models/<slug:name>/test/", views.model_test, name="model_test"),
+    path("models/<name:name>/", views.model_detail, name="model_detail"),
+    path("models/<name:name>/edit/", views.model_edit, name="model_edit"),
+    path("models/<name:name>/test/", views.model_test, name="model_test"),
     path("prompts/", views.prompt_list, name="prompt_list"),
 ]

@@ -10,6 +10,8 @@ class StoryappConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
+        from .names import NameConverter
         from .params import IdConverter
 
         register_converter(IdConverter, "id")
+        register_converter(NameConverter, "name")

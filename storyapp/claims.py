@@ -6,15 +6,17 @@ STORYAPP_MAX_ATTEMPTS). The model has ``status`` (QUEUED, RUNNING, FAILED and, w
 ``attempts``, ``started_at``, ``finished_at`` and ``error``."""
 
 import logging
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .workers import worker_identity
+from .workers import idle_queues, worker_identity
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,11 @@ def sweep(model, *, now=None, hint: str = "") -> tuple[list[int], list[int]]:
         failed = [pk for pk, attempts, cancel in rows if attempts >= limit and not cancel]
         running = model.objects.filter(status=model.Status.RUNNING)
         running.filter(pk__in=again).update(
-            status=model.Status.QUEUED, claim_token="", claimed_by="", heartbeat_at=None
+            status=model.Status.QUEUED,
+            claim_token="",
+            claimed_by="",
+            heartbeat_at=None,
+            enqueued_at=now,
         )
         if cancelled:
             running.filter(pk__in=cancelled).update(
@@ -88,3 +94,59 @@ def sweep(model, *, now=None, hint: str = "") -> tuple[list[int], list[int]]:
     if rows:
         logger.info("swept %d %s row(s): %d queued again", len(rows), model.__name__, len(again))
     return again, [pk for pk, _, _ in rows]
+
+
+def temp_folder_name(name: str, token: str) -> str:
+    """The temp folder of one run of the work ``name``: hidden, named by the run's token."""
+    return f".{name}-{token}"
+
+
+def temp_folders_of(root: Path, name: str) -> list[Path]:
+    """The temp folders (and their ``-checkpoints`` twins) that runs of exactly ``name`` left
+    in ``root``: the whole file name must be ``.<name>-<token>``, so the folders of
+    ``student-r2`` are never those of ``student``."""
+    if not root.is_dir():
+        return []
+    owned = re.compile(rf"\.{re.escape(name)}-[0-9a-f]{{32}}(?:-checkpoints)?")
+    return [path for path in root.iterdir() if owned.fullmatch(path.name)]
+
+
+def requeue_lost(
+    model, *, lost, queue_of, enqueue, fail=None, now=None, hint: str = ""
+) -> tuple[list[int], list[int]]:
+    """Hand again the work whose task was lost before any worker took it (a worker killed
+    while the task sat in its hands, a broker that dropped it): rows of ``lost`` (a queryset
+    of rows waiting with no claim) whose task went to the queue more than
+    STORYAPP_REQUEUE_SECONDS ago while a live worker of that queue sits idle (an idle worker
+    would have taken a task that was there). Each is enqueued again (``enqueue(row)``); after
+    STORYAPP_MAX_ATTEMPTS such hand-overs it fails with the reason (``fail(ids, reason)``, or
+    status FAILED). Work that waits behind a busy worker is left alone and not counted.
+    Returns (ids enqueued again, ids failed)."""
+    now = now or timezone.now()
+    idle = idle_queues(now=now)
+    if not idle:
+        return [], []
+    waited = now - timedelta(seconds=settings.STORYAPP_REQUEUE_SECONDS)
+    limit = settings.STORYAPP_MAX_ATTEMPTS
+    rows = [
+        row for row in lost.filter(enqueued_at__lt=waited) if "*" in idle or queue_of(row) in idle
+    ]
+    again = [row for row in rows if row.requeues < limit]
+    failed = [row.pk for row in rows if row.requeues >= limit]
+    for row in again:
+        # Conditional: when two sweepers see the same row, one hands it again.
+        taken = model.objects.filter(pk=row.pk, enqueued_at=row.enqueued_at).update(
+            enqueued_at=now, requeues=F("requeues") + 1
+        )
+        if taken:
+            logger.warning("%s %s: its task was lost; enqueued again", model.__name__, row.pk)
+            enqueue(row)
+    if failed:
+        reason = f"no worker took its task after {limit} hand-overs{hint}"
+        if fail is not None:
+            fail(failed, reason)
+        else:
+            model.objects.filter(pk__in=failed, status=model.Status.QUEUED).update(
+                status=model.Status.FAILED, finished_at=now, error=reason
+            )
+    return [row.pk for row in again], failed

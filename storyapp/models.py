@@ -15,6 +15,9 @@ class WorkerHeartbeat(models.Model):
     queues = models.JSONField(default=list)
     # What it works on now ("job 12"), empty when idle.
     activity = models.CharField(max_length=200, blank=True)
+    # Since when it works on nothing (null while busy): only a worker idle for a while shows
+    # that a task waiting for it was lost (storyapp.claims.requeue_lost).
+    idle_since = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -36,6 +39,10 @@ class TrackedWork(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last handed to the queue, and how often the sweeper had to hand it
+    # again because no worker took it (storyapp.claims.requeue_lost).
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    requeues = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True

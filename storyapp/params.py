@@ -8,6 +8,28 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1
+# Seeds (profiles, jobs, releases, fine-tunes, evaluations): 0 to SEED_MAX, a signed 32-bit
+# integer, which every generator and model server takes. Derived seeds (a sample's, a retry's)
+# wrap around within the range.
+SEED_MAX = 2**31 - 1
+SEED_HELP = f"a whole number from 0 to {SEED_MAX:,}"
+
+
+def seed_valid(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SEED_MAX
+
+
+def seed_plus(seed: int, offset: int) -> int:
+    """The seed ``offset`` steps after ``seed``, within the seed range."""
+    return (seed + offset) % (SEED_MAX + 1)
+
+
+class SeedField(forms.IntegerField):
+    """A seed within the seed range (its help text says the range)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"The seed: {SEED_HELP}.")
+        super().__init__(min_value=0, max_value=SEED_MAX, **kwargs)
 
 
 class IdConverter:

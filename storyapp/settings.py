@@ -212,6 +212,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# A load balancer's health probe speaks plain http to the app: answer it, never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -280,6 +282,11 @@ TASK_TIMEOUT_SECONDS = env_int("STORYAPP_TASK_TIMEOUT_SECONDS", 6 * 60 * 60)
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": TASK_TIMEOUT_SECONDS} for name in TASK_QUEUES
 }
+# RQ's default worker forks a work-horse per job while the worker's heartbeat thread holds
+# database connections (and SQLite's locks): a child forked then can deadlock on its first
+# query. The simple worker runs each job in the worker process itself, so nothing is forked
+# with threads alive (``run_worker`` and ``manage.py rqworker`` both use it).
+RQ = {"WORKER_CLASS": "rq.worker.SimpleWorker"}
 if TASKS_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 elif TASKS_BACKEND == "rq":
@@ -327,10 +334,16 @@ CSRF_FAILURE_VIEW = "storyapp.views.csrf_failure"
 STORYAPP_MODEL_HOSTS = env_list("STORYAPP_MODEL_HOSTS", "127.0.0.1,localhost,::1")
 STORYAPP_HTTP_TIMEOUT = env_float("STORYAPP_HTTP_TIMEOUT", 120)
 STORYAPP_HTTP_MAX_RETRIES = env_int("STORYAPP_HTTP_MAX_RETRIES", 3)
+# The longest model text stored (a reply, a topic list, an evaluation sample): longer replies
+# are cut here and flagged. Far above a real two-paragraph story (a few thousand characters).
+STORYAPP_MAX_TEXT_CHARS = env_int("STORYAPP_MAX_TEXT_CHARS", 50_000)
 # A claimed item whose heartbeat is older than this goes back to the queue (its worker died).
 STORYAPP_CLAIM_STALE_SECONDS = env_float("STORYAPP_CLAIM_STALE_SECONDS", 90)
 STORYAPP_HEARTBEAT_SECONDS = env_float("STORYAPP_HEARTBEAT_SECONDS", 10)
 STORYAPP_MAX_ATTEMPTS = env_int("STORYAPP_MAX_ATTEMPTS", 3)
+# Work still queued this long after its task was handed to the queue, while a worker of that
+# queue sits idle, had its task lost: the sweeper hands it again (at most MAX_ATTEMPTS times).
+STORYAPP_REQUEUE_SECONDS = env_float("STORYAPP_REQUEUE_SECONDS", 120)
 # A model test still queued after this long fails with that reason instead of waiting forever.
 STORYAPP_MODEL_TEST_WAIT_MINUTES = env_int("STORYAPP_MODEL_TEST_WAIT_MINUTES", 30)
 # At most this many tasks are enqueued for one job (each claims batches until none is left).

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 _SWEEPERS: list[Callable[[], object]] = []
 # What this process works on now ("job 12"), written with its heartbeat: a page can say
 # "busy with job 12" rather than "waiting for a worker".
-_ACTIVITY = {"now": ""}
+_ACTIVITY: dict = {"now": "", "idle_since": timezone.now()}
 
 
 def register_sweeper(sweep: Callable[[], object]) -> None:
@@ -52,6 +52,8 @@ def activity(text: str):
         yield
     finally:
         _ACTIVITY["now"] = previous
+        if not previous:
+            _ACTIVITY["idle_since"] = timezone.now()
 
 
 def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
@@ -63,6 +65,7 @@ def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
             "backend": backend,
             "queues": queues,
             "activity": _ACTIVITY["now"],
+            "idle_since": None if _ACTIVITY["now"] else _ACTIVITY["idle_since"],
             "last_seen": timezone.now(),
         },
     )
@@ -81,6 +84,18 @@ def _live(now=None):
     now = now or timezone.now()
     alive_after = now - timedelta(seconds=max(3 * settings.STORYAPP_HEARTBEAT_SECONDS, 30))
     return WorkerHeartbeat.objects.filter(last_seen__gte=alive_after)
+
+
+def idle_queues(*, now=None) -> set[str]:
+    """Queues some live worker serves while it has worked on nothing for two heartbeats or
+    more ("*": every queue): a task waiting on such a queue would have been taken."""
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=2 * settings.STORYAPP_HEARTBEAT_SECONDS)
+    idle: set[str] = set()
+    workers = _live(now).filter(activity="", idle_since__lte=quiet)
+    for queues in workers.values_list("queues", flat=True):
+        idle.update(queues)
+    return idle
 
 
 def queues_served(*, now=None) -> set[str]:

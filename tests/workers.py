@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,8 @@ class Site:
             "DATABASE_URL": f"sqlite:///{self.db}",
             "STORYAPP_VAR_DIR": str(tmp_path),
             "STORYAPP_TASKS_BACKEND": backend,
-            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            # The test run's own Redis database (tests/settings.py), never another run's.
+            "REDIS_URL": settings.REDIS_URL,
             "STORYAPP_CLAIM_STALE_SECONDS": "3",
             "STORYAPP_HEARTBEAT_SECONDS": "1",
             "LOG_LEVEL": "WARNING",
@@ -69,7 +71,10 @@ class Site:
         if not self.db.exists():
             self.manage("migrate", "--verbosity", "0")
         if self.env["STORYAPP_TASKS_BACKEND"] in ("rq", "celery"):
-            subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
+            database = settings.REDIS_URL.rsplit("/", 1)[1]
+            subprocess.run(
+                ["redis-cli", "-n", database, "flushdb"], check=False, capture_output=True
+            )
 
     def start_worker(self, log: Path, queues: str = "teacher") -> subprocess.Popen:
         worker = subprocess.Popen(
@@ -109,5 +114,14 @@ class Site:
             if predicate():
                 return
             time.sleep(0.2)
-        tails = "\n".join(Path(log).read_text()[-2000:] for log in logs)
-        pytest.fail(f"timed out waiting for {what}\n{tails}")
+        pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{self.report(logs)}")
+
+    def report(self, logs=()) -> str:
+        """What the workers said (the end of each log that exists) and which are alive."""
+        parts = []
+        for log in map(Path, logs):
+            text = log.read_text()[-2000:] if log.exists() else "(no log written yet)"
+            parts.append(f"--- {log.name}\n{text}")
+        alive = [w.pid for w in self.workers if w.poll() is None]
+        parts.append(f"--- workers alive: {alive or 'none'}")
+        return "\n".join(parts)

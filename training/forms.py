@@ -4,7 +4,8 @@ from django import forms
 
 from curation.models import DatasetExport
 from generation.models import ModelProfile
-from storyapp.params import parse_ids
+from storyapp.names import NAME_HELP, NameField
+from storyapp.params import SeedField, parse_ids
 
 from .models import FineTuneJob
 
@@ -21,7 +22,7 @@ class FineTuneForm(forms.Form):
         queryset=ModelProfile.objects.filter(backend=ModelProfile.Backend.TRANSFORMERS),
         to_field_name="name",
     )
-    name = forms.SlugField(max_length=100, help_text="The new model's name.")
+    name = NameField(help_text=f"The new model's name: {NAME_HELP}.")
     method = forms.ChoiceField(
         choices=[
             ("", "Default (full below 500M parameters, else LoRA)"),
@@ -33,7 +34,7 @@ class FineTuneForm(forms.Form):
     learning_rate = forms.FloatField(min_value=1e-7, max_value=1e-2, initial=5e-5)
     max_length = forms.IntegerField(min_value=16, max_value=8192, initial=512)
     batch_size = forms.IntegerField(min_value=1, max_value=512, initial=4)
-    seed = forms.IntegerField(min_value=0, max_value=2**63 - 1, initial=42)
+    seed = SeedField(initial=42)
     lora_rank = forms.IntegerField(min_value=1, max_value=512, initial=16)
     lora_alpha = forms.IntegerField(min_value=1, max_value=1024, initial=32)
     lora_dropout = forms.FloatField(min_value=0, max_value=0.99, initial=0.05)
@@ -53,7 +54,7 @@ class EvaluationForm(forms.Form):
         required=False, max_length=5000, help_text="Or topic ids separated by commas."
     )
     n_topics = forms.IntegerField(min_value=1, max_value=500, initial=40)
-    seed = forms.IntegerField(min_value=0, max_value=2**62, initial=42)
+    seed = SeedField(initial=42)
 
     def clean_topics(self):
         value = self.cleaned_data["topics"].strip()

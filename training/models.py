@@ -11,6 +11,7 @@ from django.utils import timezone
 from curation.models import DatasetExport, Topic
 from generation.models import ModelProfile
 from storyapp.models import TrackedWork
+from storyapp.names import NAME_MAX, name_constraint, validate_name
 
 
 class ClaimedWork(TrackedWork):
@@ -47,7 +48,9 @@ class FineTuneJob(ClaimedWork):
     release = models.ForeignKey(DatasetExport, on_delete=models.PROTECT, related_name="finetunes")
     base = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="finetunes")
     # The name of the model profile (and of its folder under var/models/) it produces.
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=NAME_MAX, unique=True, validators=[validate_name])
+    # The name it had before the name rule, when a migration renamed it.
+    renamed_from = models.CharField(max_length=200, blank=True, editable=False)
     method = models.CharField(max_length=8, choices=Method.choices, default=Method.FULL)
     lora_rank = models.PositiveSmallIntegerField(default=16)
     lora_alpha = models.PositiveSmallIntegerField(default=32)
@@ -76,9 +79,10 @@ class FineTuneJob(ClaimedWork):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
+            name_constraint("finetune"),
             models.CheckConstraint(
                 condition=Q(epochs__gt=0) & Q(learning_rate__gt=0), name="finetune_positive"
-            )
+            ),
         ]
         indexes = [
             # The sweeper: running jobs whose heartbeat is old.

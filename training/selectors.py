@@ -19,9 +19,10 @@ def evaluation_results(evaluation: Evaluation) -> dict:
     """Per model: the gate-pass rate of the stories as written, and the share usable after the
     automatic trim, each with its 95% Wilson interval; and what the stories are like as written
     (paragraphs, words, cut off, repetition, distinct-2, "Once upon a time" openings)."""
-    by_model = defaultdict(list)
+    by_model: dict[str, list] = {profile.name: [] for profile in evaluation.profiles.all()}
     for sample in evaluation.samples.select_related("model").order_by("pk"):
-        by_model[sample.model.name].append(sample)
+        by_model.setdefault(sample.model.name, []).append(sample)
+    expected = len(evaluation.topic_ids)
     results = {}
     for name, samples in sorted(by_model.items()):
         ok = [s for s in samples if not s.error]
@@ -33,6 +34,8 @@ def evaluation_results(evaluation: Evaluation) -> dict:
         results[name] = {
             "n": n,
             "errors": len(samples) - n,
+            # Topics with no sample at all (a run that stopped, a sample that was never made).
+            "missing": max(expected - len(samples), 0),
             "passed": passed,
             "pass_rate": round(passed / n, 4) if n else None,
             "pass_low": round(low, 4),

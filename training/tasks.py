@@ -4,9 +4,11 @@ they are enqueued."""
 from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 from storyapp import claims
+from storyapp.workers import activity
 
 from .models import Evaluation, FineTuneJob
 from .services import comparison
@@ -19,21 +21,39 @@ QUEUE = "train"
 def finetune_run_task(job_id: int) -> None:
     """Run a fine-tune. A duplicated delivery finds it claimed or finished and returns."""
     sweep()
-    finetune_run(job_id=job_id)
+    with activity(f"fine-tune {job_id}"):
+        finetune_run(job_id=job_id)
 
 
 @task(queue_name=QUEUE)
 def evaluation_run_task(evaluation_id: int) -> None:
     sweep()
-    evaluation_run(evaluation_id=evaluation_id)
+    with activity(f"evaluation {evaluation_id}"):
+        evaluation_run(evaluation_id=evaluation_id)
 
 
 def finetune_enqueue(*, job_id: int) -> None:
+    FineTuneJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
     transaction.on_commit(partial(finetune_run_task.enqueue, job_id=job_id))
 
 
 def evaluation_enqueue(*, evaluation_id: int) -> None:
+    Evaluation.objects.filter(pk=evaluation_id).update(enqueued_at=timezone.now())
     transaction.on_commit(partial(evaluation_run_task.enqueue, evaluation_id=evaluation_id))
+
+
+def requeue() -> None:
+    """Hand again the fine-tunes and evaluations whose task was lost before a worker took it."""
+    for model, run in ((FineTuneJob, finetune_run_task), (Evaluation, evaluation_run_task)):
+        field = "job_id" if model is FineTuneJob else "evaluation_id"
+        claims.requeue_lost(
+            model,
+            lost=model.objects.filter(status=model.Status.QUEUED, cancel_requested=False),
+            queue_of=lambda row: QUEUE,
+            enqueue=lambda row, run=run, field=field: transaction.on_commit(
+                partial(run.enqueue, **{field: row.pk})
+            ),
+        )
 
 
 def sweep() -> None:

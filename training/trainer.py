@@ -41,6 +41,41 @@ def release_records(folder: Path, split: str, fmt: str) -> list[dict]:
     return records
 
 
+def shortest_prompt_tokens(base_folder: str, records: list[dict]) -> int:
+    """The fewest tokens any record's prompt takes with the base's tokenizer (chat template
+    applied, as the trainer does)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_folder)
+    texts = [
+        tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
+        if isinstance(r["prompt"], list)
+        else r["prompt"]
+        for r in records
+    ]
+    encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return min(len(ids) for ids in encoded)
+
+
+def check_max_length(max_length: int, base_folder: str, release_folder: Path, fmt: str) -> None:
+    """Refuse a max length that leaves no story token in any record: every token would be
+    masked away (the loss would be on nothing), and the validation loss would not exist."""
+    train = release_records(release_folder, "train", fmt)
+    if not train:
+        return
+    shortest = shortest_prompt_tokens(base_folder, train)
+    if max_length <= shortest:
+        raise MaxLengthTooShort(
+            f"Max length {max_length} leaves no story token: the shortest prompt in this "
+            f"release takes {shortest} tokens. Use at least {shortest + 1} (a whole story "
+            f"needs about {shortest + 256})."
+        )
+
+
+class MaxLengthTooShort(ValueError):
+    pass
+
+
 @dataclass
 class Settings:
     base_folder: str
@@ -191,6 +226,7 @@ def fine_tune(
     train, validation = (release_records(release_folder, s, fmt) for s in SPLITS)
     if not train:
         raise ReleaseNotTrainable("The release's train split is empty.")
+    check_max_length(settings.max_length, settings.base_folder, release_folder, fmt)
     started = time.perf_counter()
     trainer = build_trainer(
         settings,
@@ -200,11 +236,11 @@ def fine_tune(
         progress=progress,
         should_stop=should_stop,
     )
-    base_loss = trainer.evaluate()["eval_loss"] if validation else None
+    base_loss = trainer.evaluate().get("eval_loss") if validation else None
     state = trainer.train()
     if should_stop():
         return None
-    tuned_loss = trainer.evaluate()["eval_loss"] if validation else None
+    tuned_loss = trainer.evaluate().get("eval_loss") if validation else None
     model = trainer.model
     if settings.method == "lora":
         model = model.merge_and_unload()

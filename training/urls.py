@@ -15,6 +15,6 @@ urlpatterns = [
     path("compare/", compare.compare, name="compare"),
     path("compare/results/", compare.compare_results, name="compare_results"),
     path("compare/<id:judgment_id>/", compare.compare_judge, name="compare_judge"),
-    path("lineage/models/<slug:name>/", lineage.model_lineage, name="model_lineage"),
-    path("lineage/releases/<slug:name>/", lineage.release_lineage, name="release_lineage"),
+    path("lineage/models/<name:name>/", lineage.model_lineage, name="model_lineage"),
+    path("lineage/releases/<name:name>/", lineage.release_lineage, name="release_lineage"),
 ]

@@ -35,7 +35,8 @@ def export_root() -> Path:
 
 
 def export_folder(export: DatasetExport) -> Path:
-    return export_root() / export.name
+    # A release renamed by the name rule's migration keeps the folder it was written to.
+    return export_root() / (export.renamed_from or export.name)
 
 
 def split_of(topic_id: int, seed: int, val_fraction: float) -> str:

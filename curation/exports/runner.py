@@ -19,6 +19,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from storyapp import claims
+from storyapp.claims import temp_folder_name, temp_folders_of
 from storyapp.heartbeat import heartbeat
 from storyapp.redaction import scrub
 
@@ -30,15 +31,12 @@ logger = logging.getLogger(__name__)
 
 
 def temp_folder(export: DatasetExport, token: str) -> Path:
-    return export_root() / f".{export.name}-{token}"
+    return export_root() / temp_folder_name(export.name, token)
 
 
 def _remove_temp_folders(name: str, *, keep: str = "") -> None:
-    """Remove the temp folders that runs of the export ``name`` left behind."""
-    root = export_root()
-    if not root.is_dir():
-        return
-    for path in root.glob(f".{name}-*"):
+    """Remove the temp folders that runs of exactly the export ``name`` left behind."""
+    for path in temp_folders_of(export_root(), name):
         if path.name != keep and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
 

@@ -2,14 +2,14 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+
+from storyapp.names import NAME_HELP, name_valid
+from storyapp.params import SEED_HELP, seed_valid
 
 from .. import tasks
 from ..models import DatasetExport, Theme
 from .layout import export_root
 from .rows import exportable_stories
-
-MAX_SEED = 2**63 - 1
 
 
 def _name_in_use(name: str) -> bool:
@@ -28,10 +28,12 @@ def export_validate(
     *, name: str, fmt: str, min_score, val_fraction: float, models, themes, seed: int = 42
 ) -> None:
     errors = []
-    if not name or slugify(name) != name:
+    if not name_valid(name):
         errors.append(
             ValidationError(
-                "The name uses lowercase letters, digits, - and _ only.", code="export_name_invalid"
+                "The release's name uses %(help)s.",
+                code="export_name_invalid",
+                params={"help": NAME_HELP},
             )
         )
     elif _name_in_use(name):
@@ -44,13 +46,9 @@ def export_validate(
         )
     if min_score is not None and not 1 <= min_score <= 5:
         errors.append(ValidationError("Minimum score must be 1-5.", code="min_score_range"))
-    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+    if not seed_valid(seed):
         errors.append(
-            ValidationError(
-                "The seed is a whole number from 0 to %(max)s.",
-                code="seed_range",
-                params={"max": MAX_SEED},
-            )
+            ValidationError("The seed is %(help)s.", code="seed_range", params={"help": SEED_HELP})
         )
     if not 0 <= val_fraction < 1:
         errors.append(

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from storyapp.names import NAME_MAX, name_constraint, validate_name
+
 
 class DatasetExport(models.Model):
     """An immutable dataset release: a folder of files under var/exports/<name>/."""
@@ -23,7 +25,9 @@ class DatasetExport(models.Model):
 
     FINISHED = (Status.DONE, Status.FAILED)
 
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=NAME_MAX, unique=True, validators=[validate_name])
+    # The name (and folder) it had before the name rule, when a migration renamed it.
+    renamed_from = models.CharField(max_length=200, blank=True, editable=False)
     format = models.CharField(max_length=32, choices=Format.choices, default=Format.CHAT)
     min_score = models.FloatField(null=True, blank=True)
     models_filter = models.JSONField(default=list, blank=True)
@@ -54,14 +58,19 @@ class DatasetExport(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last handed to the queue, and how often the sweeper had to hand it
+    # again because no worker took it (storyapp.claims.requeue_lost).
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    requeues = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
+            name_constraint("export"),
             models.CheckConstraint(
                 condition=Q(val_fraction__gte=0) & Q(val_fraction__lt=1),
                 name="export_val_fraction_range",
-            )
+            ),
         ]
         indexes = [
             # The sweeper: running exports whose heartbeat is old.

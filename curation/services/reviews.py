@@ -15,6 +15,7 @@ from django.utils import timezone
 from ..approval import Policy
 from ..dashboard import dashboard_invalidate
 from ..models import Adjudication, Review, Story
+from ..text import edit_of
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -127,7 +128,6 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
     """
     _validate_review(data)
     comment = data.get("comment", "").strip()
-    edited = data.get("edited_text", "").strip()
     try:
         with transaction.atomic():
             story = Story.objects.select_for_update().get(pk=story_id)
@@ -161,7 +161,7 @@ def review_submit(*, story_id: int, reviewer, data: dict, started_at=None) -> Re
                 decision=data["decision"],
                 reason=data.get("reason", "") or "",
                 comment=comment,
-                edited_text=edited if edited and edited != story.judged_text.strip() else "",
+                edited_text=edit_of(story.judged_text, data.get("edited_text", "")),
                 seconds_spent=int((now - started_at).total_seconds()) if started_at else None,
                 created_at=now,
             )
@@ -266,13 +266,12 @@ def review_amend(*, story_id: int, reviewer, data: dict) -> Review:
             code="story_decided",
             params={"status": story.get_status_display().lower()},
         )
-    edited = data.get("edited_text", "").strip()
     for name in Review.SCORE_AXES:
         setattr(review, name, data.get(name))
     review.decision = data["decision"]
     review.reason = data.get("reason", "") or ""
     review.comment = data.get("comment", "").strip()
-    review.edited_text = edited if edited and edited != story.judged_text.strip() else ""
+    review.edited_text = edit_of(story.judged_text, data.get("edited_text", ""))
     review.amended_at = timezone.now()
     review.save()
     story_status_recompute(story)

@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from storyapp.names import USERNAME_HELP, USERNAME_PATTERN, username_normalise
+
 from ..roles import ROLES
 
 
@@ -92,10 +94,18 @@ def _generated_password() -> str:
 @transaction.atomic
 def user_create(*, username: str, role_names: Iterable[str], actor) -> tuple[object, str]:
     """Create a user with roles and a generated password, returned once (never stored in
-    clear). Refuses a taken or invalid username."""
+    clear). Refuses a taken or invalid username: NFKC-normalised, then ASCII letters, digits
+    and @ . + - _ only, so no name can pass for another one (a Cyrillic "а" in "аdmin"), and
+    unique regardless of case."""
     User = get_user_model()
     field = User._meta.get_field(User.USERNAME_FIELD)
-    username = username.strip()
+    username = username_normalise(username)
+    if username and not USERNAME_PATTERN.match(username):
+        raise ValidationError(
+            "A username uses %(help)s, so that no name can pass for another one.",
+            code="username_invalid",
+            params={"help": USERNAME_HELP},
+        )
     try:
         field.run_validators(username)
     except ValidationError as error:

@@ -67,20 +67,30 @@ class GenerationResult:
     prompt_text: str = ""
     error: str = ""
     extra: dict = field(default_factory=dict)
+    # The reply was longer than STORYAPP_MAX_TEXT_CHARS and was cut there (never stored whole).
+    cut_at_bound: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.error
 
-    def sanitized(self) -> "GenerationResult":
-        """The result with every string a model (or its server) wrote made safe to store:
-        control characters dropped (NUL breaks PostgreSQL), keys and tokens scrubbed from
-        errors, the finish reason bounded."""
+    def sanitized(self, *, also: tuple[str, ...] = ()) -> "GenerationResult":
+        """The result with every string a model (or its server) wrote made safe to store,
+        whatever the reply's status: control characters dropped (NUL breaks PostgreSQL), keys
+        (the configured key variables' values, ``also``) and token-shaped strings scrubbed from
+        the text, the finish reason and the error; the text bounded by STORYAPP_MAX_TEXT_CHARS
+        (cut there, flagged, and its finish reason ``length``: it did not end). Idempotent."""
+        bound = settings.STORYAPP_MAX_TEXT_CHARS
+        text = scrub(clean_text(self.text), also=also)
+        cut = self.cut_at_bound or len(text) > bound
+        finish_reason = short_text(scrub(clean_text(self.finish_reason), also=also), 32)
         return replace(
             self,
-            text=clean_text(self.text),
-            finish_reason=short_text(clean_text(self.finish_reason), 32),
-            error=short_text(scrub(clean_text(self.error)), 2000) if self.error else "",
+            text=text[:bound].rstrip() if len(text) > bound else text,
+            cut_at_bound=cut,
+            finish_reason="length" if cut else finish_reason,
+            prompt_text=scrub(clean_text(self.prompt_text), also=also),
+            error=short_text(scrub(clean_text(self.error), also=also), 2000) if self.error else "",
         )
 
 
@@ -127,3 +137,34 @@ class Backend(Protocol):
     def generate(
         self, requests: list[GenerationRequest], on_result: OnResult | None = None
     ) -> list[GenerationResult]: ...
+
+
+class ScrubbingBackend:
+    """The boundary every backend sits behind: ``generate`` hands each result to the caller
+    only after ``GenerationResult.sanitized`` (keys scrubbed, control characters dropped,
+    length bounded), for a reply of any status, so no caller can store a raw one. Backends
+    implement ``_generate`` and name any key they hold in ``_secrets``."""
+
+    def _secrets(self) -> tuple[str, ...]:
+        return ()
+
+    def _generate(
+        self, requests: list[GenerationRequest], on_result: OnResult | None
+    ) -> list[GenerationResult]:
+        raise NotImplementedError
+
+    def generate(
+        self, requests: list[GenerationRequest], on_result: OnResult | None = None
+    ) -> list[GenerationResult]:
+        clean: dict[int, GenerationResult] = {}
+
+        def report(index: int, result: GenerationResult) -> None:
+            clean[index] = result.sanitized(also=self._secrets())
+            if on_result:
+                on_result(index, clean[index])
+
+        raw = self._generate(requests, report)
+        return [
+            clean[i] if i in clean else result.sanitized(also=self._secrets())
+            for i, result in enumerate(raw)
+        ]

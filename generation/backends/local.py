@@ -5,7 +5,7 @@ import threading
 import time
 
 from ..parsing import clean_text
-from .base import GenerationRequest, GenerationResult, OnResult, short_text
+from .base import GenerationRequest, GenerationResult, OnResult, ScrubbingBackend, short_text
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class _RowsDone:
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
-class TransformersBackend:
+class TransformersBackend(ScrubbingBackend):
     def __init__(self, *, folder: str, gguf_file: str = "", batch_size: int = 0):
         self.folder = folder
         self.gguf_file = gguf_file
@@ -109,8 +109,8 @@ class TransformersBackend:
             )
         return request.prompt or ""
 
-    def generate(
-        self, requests: list[GenerationRequest], on_result: OnResult | None = None
+    def _generate(
+        self, requests: list[GenerationRequest], on_result: OnResult | None
     ) -> list[GenerationResult]:
         try:
             tokenizer, model, device = load_local_model(self.folder, self.gguf_file)

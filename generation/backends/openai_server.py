@@ -13,12 +13,19 @@ from django.conf import settings
 from storyapp.redaction import API_KEY_ENV_HELP, api_key_env_allowed, scrub
 
 from ..parsing import clean_text
-from .base import GenerationRequest, GenerationResult, OnResult, short_text, validate_base_url
+from .base import (
+    GenerationRequest,
+    GenerationResult,
+    OnResult,
+    ScrubbingBackend,
+    short_text,
+    validate_base_url,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class OpenAIBackend:
+class OpenAIBackend(ScrubbingBackend):
     def __init__(
         self,
         *,
@@ -66,8 +73,11 @@ class OpenAIBackend:
             )
         return self._client
 
-    def generate(
-        self, requests: list[GenerationRequest], on_result: OnResult | None = None
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._key,) if self._key and self._key != "none" else ()
+
+    def _generate(
+        self, requests: list[GenerationRequest], on_result: OnResult | None
     ) -> list[GenerationResult]:
         """Up to ``concurrency`` requests in flight; each result is reported (in this thread)
         as soon as its reply is in."""

@@ -10,6 +10,7 @@ from curation.models import Story, Theme, Topic
 from curation.services.stories import story_add_generated
 from curation.services.topics import topics_add_generated
 from storyapp.heartbeat import heartbeat
+from storyapp.params import seed_plus
 from storyapp.workers import activity, worker_identity
 
 from .. import prompts
@@ -39,7 +40,7 @@ def _sampling(job: GenerationJob, item: JobItem) -> dict:
     snap = job.model_snapshot
     seed = snap.get("seed")
     if seed is not None:
-        seed = seed + item.sample_index
+        seed = seed_plus(seed, item.sample_index)
     return {
         "max_new_tokens": snap["max_new_tokens"],
         "temperature": snap["temperature"],
@@ -146,6 +147,7 @@ ITEM_RESULT_FIELDS = [
     "error",
     "outputs",
     "short",
+    "cut_at_bound",
 ]
 
 
@@ -177,6 +179,7 @@ def items_complete(
             item.raw_output = result.text
             item.prompt = result.prompt_text
             item.finish_reason = result.finish_reason
+            item.cut_at_bound = result.cut_at_bound
             item.prompt_tokens = result.prompt_tokens
             item.completion_tokens = result.completion_tokens
             item.latency_ms = result.latency_ms

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from storyapp.names import NAME_HELP, name_valid
+from storyapp.params import SEED_HELP, seed_valid
 from storyapp.redaction import API_KEY_ENV_HELP, api_key_env_allowed
 
 from .. import prompts, tasks
@@ -73,6 +75,10 @@ def _profile_validate(profile: ModelProfile) -> None:
     for name in ("frequency_penalty", "presence_penalty"):
         if not -2.0 <= getattr(profile, name) <= 2.0:
             errors.append(ValidationError(f"{name} must be -2 to 2.", code=f"{name}_range"))
+    if profile.seed is not None and not seed_valid(profile.seed):
+        errors.append(
+            ValidationError("The seed is %(help)s.", code="seed_range", params={"help": SEED_HELP})
+        )
     if not isinstance(profile.extra_body, dict):
         errors.append(
             ValidationError("extra_body is a JSON object of request fields.", code="extra_body")
@@ -84,9 +90,9 @@ def _profile_validate(profile: ModelProfile) -> None:
 @transaction.atomic
 def model_register(*, name: str, **fields) -> tuple[ModelProfile, bool]:
     """Create the profile NAME, or update the fields given (None means: leave as is)."""
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
+    if not name_valid(name):
         raise ValidationError(
-            "A model name uses letters, digits, - and _ only.", code="model_name_invalid"
+            "A model's name uses %(help)s.", code="model_name_invalid", params={"help": NAME_HELP}
         )
     unknown = set(fields) - set(ModelProfile.EDITABLE_FIELDS)
     if unknown:

@@ -97,6 +97,26 @@ class FaultServer:
                     # A server that puts the request's Authorization header in its error.
                     auth = self.headers.get("Authorization", "")
                     return self.send(401, {"error": {"message": f"bad credentials: {auth}"}})
+                if model == "echo-auth-ok":
+                    # A server that answers 200 with the request's key inside the text: as
+                    # topics for a topics prompt, as a two-paragraph story otherwise.
+                    auth = self.headers.get("Authorization", "")
+                    key = auth.removeprefix("Bearer ")
+                    last = payload["messages"][-1]["content"]
+                    if "Provide" in last:
+                        reply = "\n".join(
+                            f"{i}. A keeper of the word {key} in tale {i} today"
+                            for i in range(1, 8)
+                        )
+                    else:
+                        reply = (
+                            f"The lighthouse keeper wrote {key} on the wall by the stairs.\n\n"
+                            f"At dawn the ship came home, and {auth} was the last thing he said."
+                        )
+                    return self.send(200, completion(reply))
+                if model == "huge":
+                    # A reply far longer than any story (sized by the request's max_tokens).
+                    return self.send(200, completion("word " * payload.get("max_tokens", 8)))
                 if model == "nul-error":
                     return self.send(500, {"error": {"message": "upstream\u0000 exploded"}})
                 if model == "nul-finish":

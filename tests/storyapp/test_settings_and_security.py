@@ -193,3 +193,14 @@ def test_odd_usernames_at_sign_in_are_refused_politely(username):
         or (b"Ensure this value has at most" in response.content)
         or b"Null characters are not allowed" in response.content
     )
+
+
+@pytest.mark.django_db
+def test_healthz_answers_over_plain_http_when_https_is_on(settings):
+    """STORYAPP_HTTPS=1 redirects every page to https, but a load balancer's probe of /healthz
+    over plain http gets its answer, not a redirect."""
+    settings.SECURE_SSL_REDIRECT = True  # what STORYAPP_HTTPS=1 sets; the exemption is as shipped
+    client = Client()
+    assert client.get("/healthz").status_code == 200
+    login = client.get(reverse("login"))
+    assert login.status_code == 301 and login["Location"].startswith("https://")

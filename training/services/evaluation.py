@@ -9,6 +9,7 @@ from django.db import transaction
 from curation.exports.layout import export_folder
 from curation.models import DatasetExport, Story, Theme, Topic
 from generation.models import ModelProfile
+from storyapp.params import SEED_HELP, seed_valid
 
 from .. import tasks
 from ..models import Evaluation
@@ -32,6 +33,13 @@ def held_out_topics(release: DatasetExport) -> list[int]:
     )
 
 
+def evaluation_name(name: str, profiles: list[ModelProfile]) -> str:
+    """The name given, or the models' names joined; cut to fit its column, never refused."""
+    limit = Evaluation._meta.get_field("name").max_length
+    text = " ".join((name or " vs ".join(p.name for p in profiles)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @transaction.atomic
 def evaluation_create(
     *,
@@ -51,6 +59,14 @@ def evaluation_create(
     profiles = list(dict.fromkeys(profiles))
     if len(profiles) < 2:
         raise ValidationError("Compare at least two models.", code="too_few_models")
+    if not seed_valid(seed):
+        raise ValidationError(
+            "The seed is %(help)s.", code="seed_range", params={"help": SEED_HELP}
+        )
+    if not isinstance(n_topics, int) or not 1 <= n_topics <= MAX_TOPICS:
+        raise ValidationError(
+            "The number of topics is 1 to %(n)s.", code="n_topics_range", params={"n": MAX_TOPICS}
+        )
     if topic_ids:
         found = set(Topic.objects.filter(pk__in=topic_ids).values_list("pk", flat=True))
         missing = sorted(set(topic_ids) - found)
@@ -78,7 +94,7 @@ def evaluation_create(
         "no_repeat_ngram_size": first.no_repeat_ngram_size,
     }
     evaluation = Evaluation.objects.create(
-        name=name or " vs ".join(p.name for p in profiles),
+        name=evaluation_name(name, profiles),
         release=release,
         topic_ids=topics,
         sampling=sampling,

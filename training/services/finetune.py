@@ -12,11 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from curation.exports.layout import export_folder
 from curation.models import DatasetExport
 from generation.models import ModelProfile
+from storyapp.names import NAME_HELP, name_valid
+from storyapp.params import SEED_HELP, seed_valid
 
 from .. import tasks
 from ..models import FineTuneJob
+from ..trainer import MaxLengthTooShort, check_max_length
 from .paths import models_root
 
 logger = logging.getLogger(__name__)
@@ -81,9 +85,11 @@ def finetune_create(
                 code="base_not_local",
             )
         )
-    if not name or not all(c.isalnum() or c in "-_" for c in name) or len(name) > 100:
+    if not name_valid(name):
         errors.append(
-            ValidationError("The new model's name uses letters, digits, - and _.", code="name")
+            ValidationError(
+                "The new model's name uses %(help)s.", code="name", params={"help": NAME_HELP}
+            )
         )
     elif (
         ModelProfile.objects.filter(name=name).exists()
@@ -103,7 +109,7 @@ def finetune_create(
         (0 < learning_rate <= 1e-2, "The learning rate must be in (0, 0.01].", "learning_rate"),
         (16 <= max_length <= 8192, "Max length must be 16-8192 tokens.", "max_length"),
         (1 <= batch_size <= 512, "Batch size must be 1-512.", "batch_size"),
-        (0 <= seed < 2**63, "The seed is a whole number from 0.", "seed"),
+        (seed_valid(seed), f"The seed is {SEED_HELP}.", "seed"),
         (1 <= lora_rank <= 512, "LoRA rank must be 1-512.", "lora_rank"),
         (1 <= lora_alpha <= 1024, "LoRA alpha must be 1-1024.", "lora_alpha"),
         (0 <= lora_dropout < 1, "LoRA dropout must be in [0, 1).", "lora_dropout"),
@@ -111,6 +117,12 @@ def finetune_create(
     errors += [ValidationError(message, code=code) for ok, message, code in checks if not ok]
     if errors:
         raise ValidationError(errors)
+    try:
+        check_max_length(max_length, base.model, export_folder(release), release.format)
+    except MaxLengthTooShort as exc:
+        raise ValidationError(str(exc), code="max_length_too_short") from None
+    except Exception:  # noqa: BLE001  (an unreadable base or release: the run reports it)
+        logger.info("fine-tune %s: max length not checked before the run", name, exc_info=True)
     try:
         with transaction.atomic():
             job = FineTuneJob.objects.create(

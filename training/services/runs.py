@@ -1,13 +1,14 @@
 """The worker side of training: running a fine-tune and an evaluation. Tasks call these;
 they never enqueue anything (services create and enqueue, tasks run)."""
 
+import contextlib
 import logging
 import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from curation.checks import story_checks, trim_to_two
@@ -18,8 +19,9 @@ from generation.backends import GenerationRequest, backend_for
 from generation.models import ModelProfile
 from generation.prompts import default_messages
 from generation.services.registry import model_register
-from storyapp.claims import claim, finish
+from storyapp.claims import claim, finish, temp_folder_name, temp_folders_of
 from storyapp.heartbeat import heartbeat
+from storyapp.params import seed_plus
 from storyapp.redaction import scrub
 
 from .. import trainer
@@ -65,15 +67,16 @@ TRAINING_FIELDS = (
 
 
 def _temp_folder(job: FineTuneJob, token: str) -> Path:
-    return models_root() / f".{job.name}-{token}"
+    return models_root() / temp_folder_name(job.name, token)
 
 
 def remove_leftovers(job: FineTuneJob) -> None:
-    """Temp folders of earlier runs, and a model folder no profile was registered for."""
+    """Temp folders of this job's earlier runs (never another job's), and a model folder no
+    profile was registered for."""
     root = models_root()
     if not root.is_dir():
         return
-    for path in root.glob(f".{job.name}-*"):
+    for path in temp_folders_of(root, job.name):
         shutil.rmtree(path, ignore_errors=True)
     final = root / job.name
     if final.exists() and not ModelProfile.objects.filter(name=job.name).exists():
@@ -254,7 +257,7 @@ def _generate(evaluation, profile, topics: dict, policy) -> None:
     requests = [
         GenerationRequest(
             messages=default_messages("story", {"topic": topics[pk]}),
-            seed=evaluation.seed + i,
+            seed=seed_plus(evaluation.seed, i),
             **sampling,
         )
         for i, pk in todo
@@ -264,20 +267,31 @@ def _generate(evaluation, profile, topics: dict, policy) -> None:
         i, topic_id = todo[index]
         result = result.sanitized()
         verdict = judge(result.text, result.finish_reason, policy) if not result.error else {}
+        row = {
+            "evaluation": evaluation,
+            "model": profile,
+            "topic_id": topic_id,
+            "seed": seed_plus(evaluation.seed, i),
+        }
         try:
-            EvaluationSample.objects.create(
-                evaluation=evaluation,
-                model=profile,
-                topic_id=topic_id,
-                seed=evaluation.seed + i,
-                text=result.text,
-                finish_reason=result.finish_reason,
-                completion_tokens=result.completion_tokens,
-                error=result.error,
-                **{k: v for k, v in verdict.items()},
-            )
+            with transaction.atomic():
+                EvaluationSample.objects.create(
+                    **row,
+                    text=result.text,
+                    finish_reason=result.finish_reason,
+                    completion_tokens=result.completion_tokens,
+                    error=result.error,
+                    **{k: v for k, v in verdict.items()},
+                )
         except IntegrityError:
             pass  # written by an earlier run
+        except DatabaseError as exc:
+            # Kept as a failed sample with its reason: the results count it, nothing is lost
+            # in a log line.
+            logger.warning("evaluation %s: sample refused", evaluation.pk, exc_info=True)
+            reason = scrub(f"could not store the sample: {type(exc).__name__}: {exc}")[:2000]
+            with contextlib.suppress(IntegrityError):
+                EvaluationSample.objects.create(**row, error=reason)
 
     backend_for(profile).generate(requests, on_result=record)
 

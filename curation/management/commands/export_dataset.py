@@ -10,6 +10,7 @@ from curation.exports.layout import export_folder
 from curation.exports.runner import export_run
 from curation.exports.services import export_create
 from curation.models import DatasetExport
+from storyapp.params import SEED_HELP
 
 EXIT_BAD_INPUT = 2
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="release name (default: export-<timestamp>)")
         parser.add_argument("--min-score", type=float)
         parser.add_argument("--val-fraction", type=float, default=0.1)
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--seed", type=int, default=42, help=f"{SEED_HELP}")
         parser.add_argument("--model", action="append", default=[], dest="models")
         parser.add_argument("--theme", action="append", type=int, default=[], dest="themes")
         parser.add_argument(

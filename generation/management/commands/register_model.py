@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generation.models import ModelProfile
 from generation.services.registry import model_register
+from storyapp.params import SEED_HELP
 
 
 def _json_object(text: str) -> dict:
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-new-tokens", type=int)
         parser.add_argument("--temperature", type=float)
         parser.add_argument("--top-p", type=float)
-        parser.add_argument("--seed", type=int)
+        parser.add_argument("--seed", type=int, help=f"{SEED_HELP}")
         parser.add_argument("--queue")
         parser.add_argument("--repetition-penalty", type=float, help="transformers; 1 = off")
         parser.add_argument(

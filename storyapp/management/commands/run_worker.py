@@ -72,6 +72,7 @@ class Command(BaseCommand):
             import django_rq
             from django_tasks_rq import Job
 
+            # settings.RQ's worker class: no forked work-horse (see the settings).
             django_rq.get_worker(*queues, job_class=Job).work()
         else:
             from storyapp.celery import app

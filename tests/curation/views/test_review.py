@@ -129,3 +129,39 @@ def test_the_overall_key_sets_only_the_overall_score(reviewer_client):
     assert response.status_code == 302
     review = Review.objects.get()
     assert (review.overall, review.coherence, review.brief, review.creativity) == (4, 2, None, None)
+
+
+@pytest.mark.django_db
+def test_an_amendment_that_changes_only_the_score_stores_no_edit(make_user, var_dir):
+    """The story page's textarea sends the story back with CRLF line breaks: that is no edit.
+    A real edit is stored normalised (LF, no trailing spaces) and a release carries no CR."""
+    import json
+
+    from curation.exports import layout
+    from tests.curation.exports.support import MESSAGES, run_export
+
+    alice = make_user("alice", "Reviewer")
+    client = Client()
+    client.force_login(alice)
+    story = StoryFactory(
+        text="The fox ran home.\n\nIn the end it slept, warm and safe.", prompt_messages=MESSAGES
+    )
+    review_submit(story_id=story.pk, reviewer=alice, data=review_data(3))
+    as_sent = story.text.replace("\n", "\r\n") + "\r\n"
+    response = client.post(f"/review/{story.pk}/amend/", {**review_data(4), "edited_text": as_sent})
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert (review.overall, review.edited_text) == (4, "")
+    # a real edit, typed in the textarea: kept, with LF line breaks
+    typed = "The fox ran home.  \r\n\r\nIn the end it slept.\r\n"
+    client.post(f"/review/{story.pk}/amend/", {**review_data(5), "edited_text": typed})
+    review.refresh_from_db()
+    assert review.edited_text == "The fox ran home.\n\nIn the end it slept."
+    bob = make_user("bob", "Reviewer")
+    review_submit(story_id=story.pk, reviewer=bob, data=review_data(5))
+    story.refresh_from_db()
+    assert story.status == "approved"
+    export = run_export("no-cr", use_edits=True, val_fraction=0.0)
+    written = (layout.export_folder(export) / "train.jsonl").read_bytes()
+    assert b"\r" not in written and b"\\r" not in written
+    assert json.loads(written)["messages"][-1]["content"] == review.edited_text

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import DatasetExport
 from generation.models import ModelProfile
-from storyapp.params import parse_ids
+from storyapp.params import SEED_HELP, parse_ids
 from training.models import Evaluation
 from training.services.evaluation import evaluation_create
 from training.services.runs import evaluation_run
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--release", help="held-out topics: none in its train split")
         parser.add_argument("--topics", help="or topic ids, comma-separated")
         parser.add_argument("--n-topics", type=int, default=40)
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--seed", type=int, default=42, help=f"{SEED_HELP}")
         parser.add_argument("--max-new-tokens", type=int, help="instead of the first model's")
         parser.add_argument("--inline", action="store_true", help="run here, no worker")
 

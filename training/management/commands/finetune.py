@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import DatasetExport
 from generation.models import ModelProfile
+from storyapp.params import SEED_HELP
 from training.models import FineTuneJob
 from training.services.finetune import finetune_create
 from training.services.runs import finetune_run
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--lr", type=float, default=5e-5, dest="learning_rate")
         parser.add_argument("--max-length", type=int, default=512)
         parser.add_argument("--batch-size", type=int, default=4)
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--seed", type=int, default=42, help=f"{SEED_HELP}")
         parser.add_argument("--lora-rank", type=int, default=16)
         parser.add_argument("--lora-alpha", type=int, default=32)
         parser.add_argument("--lora-dropout", type=float, default=0.05)
