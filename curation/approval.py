@@ -1,5 +1,6 @@
 """The approval policy: how a story's reviews decide its status. Settings, shown in the UI."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
@@ -17,7 +18,7 @@ class Policy:
     def current(cls) -> "Policy":
         return cls(settings.STORYAPP_REVIEW_OVERLAP, settings.STORYAPP_APPROVE_MEAN)
 
-    def status_for(self, reviews: list[tuple[str, int]]) -> str:
+    def status_for(self, reviews: Sequence[tuple[str, int]]) -> str:
         """Status from (decision, overall) pairs: the one place the policy is written down."""
         rejects = sum(1 for decision, _ in reviews if decision == Review.Decision.REJECT)
         if rejects * 2 > self.overlap:

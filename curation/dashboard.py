@@ -130,11 +130,11 @@ def _agreement() -> dict:
         return {}
     reviewers = {r: i for i, r in enumerate(sorted({row[0] for row in rows}))}
     units = {s: i for i, s in enumerate(sorted({row[1] for row in rows}))}
-    result = {}
+    result: dict[str, object] = {}
     for axis_index, axis in enumerate(Review.SCORE_AXES):
         # Only the reviews that rated this axis count: an axis left empty is not a rating.
         matrix = np.full((len(reviewers), len(units)), np.nan)
-        ratings = Counter()
+        ratings: Counter[int] = Counter()
         for row in rows:
             value = row[2 + axis_index]
             if value is not None:
@@ -155,7 +155,7 @@ def _agreement() -> dict:
 
 def _per_reviewer() -> list[dict]:
     rows = Review.objects.values("reviewer__username").annotate(n=Count("pk")).order_by("-n")[:50]
-    seconds = defaultdict(list)
+    seconds: defaultdict[str, list[int]] = defaultdict(list)
     names = [row["reviewer__username"] for row in rows]
     recent = (
         Review.objects.filter(reviewer__username__in=names, seconds_spent__isnull=False)
@@ -163,7 +163,8 @@ def _per_reviewer() -> list[dict]:
         .values_list("reviewer__username", "seconds_spent")[:20000]
     )
     for name, spent in recent:
-        seconds[name].append(spent)
+        if spent is not None:  # filtered out above; the type does not know
+            seconds[name].append(spent)
     return [
         {
             "reviewer": row["reviewer__username"],
@@ -194,6 +195,6 @@ def dashboard_data() -> dict:
         }
 
     return {
-        **cache.get_or_set(CACHE_KEY, current, CACHE_SECONDS),
-        **cache.get_or_set(STATS_CACHE_KEY, statistics, STATS_CACHE_SECONDS),
+        **(cache.get_or_set(CACHE_KEY, current, CACHE_SECONDS) or {}),
+        **(cache.get_or_set(STATS_CACHE_KEY, statistics, STATS_CACHE_SECONDS) or {}),
     }

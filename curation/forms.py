@@ -1,5 +1,7 @@
 """Forms of the curation pages: filters, decisions, bulk rules, imports, team, reviews."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -81,7 +83,9 @@ class UserCreateForm(forms.Form):
 
     def __init__(self, *args, role_names, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [(name, name) for name in role_names]
+        cast(forms.ChoiceField, self.fields["roles"]).choices = [
+            (name, name) for name in role_names
+        ]
 
 
 class UserRolesForm(forms.Form):
@@ -89,7 +93,9 @@ class UserRolesForm(forms.Form):
 
     def __init__(self, *args, role_names, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [(name, name) for name in role_names]
+        cast(forms.ChoiceField, self.fields["roles"]).choices = [
+            (name, name) for name in role_names
+        ]
 
 
 SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
@@ -195,5 +201,5 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, model_names=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["models"].choices = [(m, m) for m in model_names]
-        self.fields["themes"].choices = [(t.pk, t.name) for t in themes]
+        cast(forms.ChoiceField, self.fields["models"]).choices = [(m, m) for m in model_names]
+        cast(forms.ChoiceField, self.fields["themes"]).choices = [(t.pk, t.name) for t in themes]

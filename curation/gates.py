@@ -12,6 +12,7 @@ beside the original, which never changes.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -26,7 +27,7 @@ ACTIONS = (OFF, FLAG, REJECT)
 class Check:
     label: str
     # Does a story (anything with the check fields) fail it?
-    fails: Callable[[object], bool]
+    fails: Callable[[Any], bool]
     # The same, as a query condition.
     where: Q
 

@@ -1,6 +1,7 @@
 """A paginator for wide, joined lists that stays fast deep into the list."""
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 
 class DeferredJoinPaginator(Paginator):
@@ -15,7 +16,8 @@ class DeferredJoinPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        narrow = self.object_list.select_related(None).values_list("pk", flat=True)
+        rows_of: QuerySet = self.object_list  # type: ignore[assignment]  # always a queryset here
+        narrow = rows_of.select_related(None).values_list("pk", flat=True)
         ids = list(narrow[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        rows = {row.pk: row for row in rows_of.filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)

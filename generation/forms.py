@@ -1,6 +1,9 @@
 """Forms of the generation pages: jobs, model profiles, prompt template versions."""
 
+from typing import cast
+
 from django import forms
+from django.db import models
 
 from storyapp.params import parse_ids
 
@@ -53,10 +56,10 @@ class ModelProfileForm(forms.ModelForm):
             self.fields[name].required = False
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in self.OPTIONAL:
             if cleaned.get(name) in (None, ""):
-                cleaned[name] = ModelProfile._meta.get_field(name).get_default()
+                cleaned[name] = cast(models.Field, ModelProfile._meta.get_field(name)).get_default()
         return cleaned
 
     class Meta:

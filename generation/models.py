@@ -203,7 +203,7 @@ class GenerationJob(TrackedWork):
         RAW = "raw", "Raw [INST] text"
 
     # The prompt template kind each job kind renders.
-    TEMPLATE_KIND = {
+    TEMPLATE_KIND: dict[str, str] = {
         Kind.TOPICS: PromptTemplate.Kind.TOPICS,
         Kind.STORIES: PromptTemplate.Kind.STORY,
     }

@@ -23,11 +23,12 @@ def job_counts(job: GenerationJob) -> dict[str, int]:
 
 
 def job_errors(job: GenerationJob, limit: int = 50) -> list[dict]:
-    return list(
+    rows = (
         job.items.filter(status=JobItem.Status.FAILED)
         .order_by("pk")
         .values("key", "error", "attempts")[:limit]
     )
+    return [dict(row) for row in rows]
 
 
 def job_status_dict(job: GenerationJob) -> dict:
@@ -149,6 +150,7 @@ def job_list() -> QuerySet[GenerationJob]:
 
 def job_outputs(job: GenerationJob) -> QuerySet:
     """The topics or stories a job wrote, in the order they were stored."""
+    outputs: QuerySet
     if job.kind == GenerationJob.Kind.TOPICS:
         outputs = Topic.objects.filter(generation_job_id=job.pk).select_related("theme")
     else:

@@ -18,7 +18,7 @@ class CeleryBackend(BaseTaskBackend):
 
     def enqueue(self, task: Task, args, kwargs) -> TaskResult:
         self.validate_task(task)
-        result = TaskResult(
+        result: TaskResult = TaskResult(
             task=task,
             id=get_random_id(),
             status=TaskResultStatus.READY,

@@ -47,6 +47,10 @@ class TrackedWork(models.Model):
     class Meta:
         abstract = True
 
+    # Set by each concrete kind of work.
+    status: str
+    FINISHED: tuple[str, ...]
+
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED

@@ -73,12 +73,12 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
     interval; Bradley-Terry strengths over every compared model; the position-bias check (the
     share of decided judgments the left story won); per theme; agreement between reviewers
     who judged the same pair."""
-    judgments = Judgment.objects.exclude(winner="").select_related(
+    query = Judgment.objects.exclude(winner="").select_related(
         "pair__a__model", "pair__b__model", "pair__a__topic__theme"
     )
     if evaluations is not None:
-        judgments = judgments.filter(pair__evaluation__in=evaluations)
-    judgments = list(judgments)
+        query = query.filter(pair__evaluation__in=evaluations)
+    judgments = list(query)
     pairs: dict[tuple[str, str], dict] = {}
     outcomes = []
     themes: dict[str, dict] = defaultdict(lambda: defaultdict(float))
@@ -152,8 +152,8 @@ def model_pairs(evaluation: Evaluation) -> list[tuple[str, str]]:
 def lineage_of_model(profile: ModelProfile) -> dict:
     """Where a model comes from and what was measured of it: its release and base (and theirs,
     up the chain), the fine-tune that made it, its evaluations and comparisons."""
-    chain = []
-    current = profile
+    chain: list[ModelProfile] = []
+    current: ModelProfile | None = profile
     while current is not None and len(chain) < 20:
         chain.append(current)
         current = current.base_model

@@ -2,7 +2,7 @@
 values."""
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 Z95 = 1.959963984540054
 
@@ -37,7 +37,7 @@ def bradley_terry(
     players = sorted({p for i, j, _ in outcomes for p in (i, j)})
     if not players:
         return {}
-    wins: Counter = Counter()
+    wins: defaultdict[str, float] = defaultdict(float)
     games: dict[tuple[str, str], float] = defaultdict(float)
     for i, j, score in outcomes:
         wins[i] += score

@@ -10,7 +10,7 @@ from ..gates import GatePolicy
 from ..models import DatasetExport
 from .layout import SPLITS
 
-RECORD_SHAPES = {
+RECORD_SHAPES: dict[str, str] = {
     DatasetExport.Format.CHAT: '`{"messages": [system?, user prompt, assistant story]}`',
     DatasetExport.Format.PROMPT_COMPLETION: (
         '`{"prompt": [system?, user], "completion": [assistant story]}`'

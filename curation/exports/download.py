@@ -25,7 +25,7 @@ class _ZipSink:
         self.chunks: list[bytes] = []
         self.position = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes, /) -> int:
         self.chunks.append(bytes(data))
         self.position += len(data)
         return len(data)
@@ -34,6 +34,9 @@ class _ZipSink:
         return self.position
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
     def drain(self):

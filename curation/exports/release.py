@@ -30,7 +30,7 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
     metadata = LinesWriter(folder / "metadata.jsonl")
     stats = ReleaseStats()
-    ids = {"train": [], "validation": []}
+    ids: dict[str, list[int]] = {"train": [], "validation": []}
     per_theme: Counter = Counter()
     models, templates, samplings = set(), set(), set()
     split_cache: dict[int, str] = {}

@@ -6,7 +6,7 @@ lines to their split. No per-row ORM work, so memory stays flat however many sto
 """
 
 import json
-from collections import namedtuple
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, JSONObject, NullIf
 
 from ..models import DatasetExport, Review, Story
@@ -52,7 +53,7 @@ class JSONLine(Func):
     """
 
     output_field = TextField()
-    TEMPLATES = {
+    TEMPLATES: dict[str, str] = {
         DatasetExport.Format.CHAT: (
             "'{{\"messages\": ' || CASE WHEN substr({m}, 1, 2) = '[{{' "
             "THEN substr({m}, 1, length({m}) - 1) ELSE {user_open} END || ', ' || {answer} "
@@ -122,8 +123,32 @@ COLUMNS = {
     "mean_overall": "mean_overall",
 }
 ROW = (*COLUMNS, "line")
-# A row by name, at the cost of a tuple (a release reads one per story).
-Row = namedtuple("Row", ROW)
+
+
+class Row(NamedTuple):
+    """A row by name, at the cost of a tuple (a release reads one per story): ROW, typed."""
+
+    pk: int
+    topic_id: int
+    theme_id: int
+    model: str
+    template: str
+    sampling_json: str
+    meta_json: str
+    paragraph_count: int
+    word_count: int
+    cut_off: bool
+    repeated_ngram_ratio: float
+    near_duplicate: bool
+    not_english: bool
+    trimmed: bool
+    edited: bool
+    mean_overall: float | None
+    line: str
+
+
+if Row._fields != ROW:  # one list of columns: the row's fields follow COLUMNS
+    raise RuntimeError(f"rows.Row {Row._fields} differs from ROW {ROW}")
 
 
 def export_rows(export: DatasetExport):
@@ -135,8 +160,8 @@ def export_rows(export: DatasetExport):
     automatic edit where there is one); with ``use_edits`` the latest reviewer edit replaces
     it (``edited``). The check fields describe the judged text.
     """
-    texts = [NullIf(F("auto_edited_text"), Value("")), F("text")]
-    edited = Value(False)
+    texts: list[Combinable] = [NullIf(F("auto_edited_text"), Value("")), F("text")]
+    edited: Combinable = Value(False)
     if export.use_edits:
         latest_edit = (
             Review.objects.filter(story=OuterRef("pk"))

@@ -3,6 +3,7 @@ written on a helper thread, and the small JSON files that make ``hf/`` a `datase
 
 import hashlib
 import json
+from concurrent.futures import Future
 from pathlib import Path
 
 from ..models import DatasetExport
@@ -99,7 +100,7 @@ class SplitWriter:
         )
         self.read_options = pj.ReadOptions(block_size=64 << 20, use_threads=False)
         self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending = []
+        self.pending: list[Future] = []
 
     def add(self, line: str, record: str) -> None:
         """``line``: the JSONL record; ``record``: the same with ``id`` and ``metadata``."""

@@ -3,6 +3,7 @@
 A story's status is recomputed in the same transaction as each review, with the story row
 locked, so it is never stale."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 from statistics import fmean
 
@@ -31,7 +32,7 @@ def _reservable(user, now):
     )
 
 
-def story_next_for(*, user, skip: list[int] = ()) -> Story | None:
+def story_next_for(*, user, skip: Sequence[int] = ()) -> Story | None:
     """Reserve and return the next story for ``user``, or None when there is nothing left.
 
     A story the user already holds comes back first. Otherwise the pending story with the
@@ -257,8 +258,8 @@ def review_amend(*, story_id: int, reviewer, data: dict) -> Review:
     recomputed from the reviews as they now stand."""
     _validate_review(data)
     story = Story.objects.select_for_update().filter(pk=story_id).first()
-    review = story and story.reviews.filter(reviewer=reviewer).first()
-    if review is None:
+    review = story.reviews.filter(reviewer=reviewer).first() if story else None
+    if story is None or review is None:
         raise ValidationError("You have no review of this story.", code="no_review")
     if story.status not in AMENDABLE or story.adjudications.filter(admin__isnull=False).exists():
         raise ValidationError(

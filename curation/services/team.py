@@ -2,11 +2,12 @@
 
 import secrets
 from collections.abc import Iterable
+from typing import cast
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from storyapp.names import USERNAME_HELP, USERNAME_PATTERN, username_normalise
 
@@ -92,13 +93,13 @@ def _generated_password() -> str:
 
 
 @transaction.atomic
-def user_create(*, username: str, role_names: Iterable[str], actor) -> tuple[object, str]:
+def user_create(*, username: str, role_names: Iterable[str], actor) -> tuple[AbstractUser, str]:
     """Create a user with roles and a generated password, returned once (never stored in
     clear). Refuses a taken or invalid username: NFKC-normalised, then ASCII letters, digits
     and @ . + - _ only, so no name can pass for another one (a Cyrillic "а" in "аdmin"), and
     unique regardless of case."""
     User = get_user_model()
-    field = User._meta.get_field(User.USERNAME_FIELD)
+    field = cast(models.Field, User._meta.get_field(User.USERNAME_FIELD))
     username = username_normalise(username)
     if username and not USERNAME_PATTERN.match(username):
         raise ValidationError(

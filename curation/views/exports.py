@@ -47,7 +47,7 @@ def export_list(request):
     previous = None
     for release in releases:
         if release.status == DatasetExport.Status.DONE:
-            release.diff = export_diff(release, previous)
+            release.diff = export_diff(release, previous)  # type: ignore[attr-defined]  # the page's
             previous = release
     releases.reverse()
     return render(

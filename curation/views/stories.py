@@ -74,7 +74,7 @@ def _decide(request, story: Story, form: AdjudicationForm) -> bool:
 def _reviews_with_diffs(story: Story) -> list:
     reviews = list(selectors.story_reviews(story=story))
     for review in reviews:
-        review.diff = (
+        review.diff = (  # type: ignore[attr-defined]  # shown beside the review
             side_by_side(story.judged_text, review.edited_text) if review.edited_text else None
         )
     return reviews

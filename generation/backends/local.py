@@ -30,7 +30,7 @@ def load_local_model(folder: str, gguf_file: str = ""):
             model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
             device = "cuda" if torch.cuda.is_available() else "cpu"
             if device == "cuda":
-                model = model.to(device=device, dtype=torch.bfloat16)
+                model = model.to(device=device, dtype=torch.bfloat16)  # type: ignore[call-arg]  # transformers types Module.to as a wrapper
             model.eval()
             _LOADED[key] = (tokenizer, model, device)
         return _LOADED[key]
@@ -116,11 +116,11 @@ class TransformersBackend(ScrubbingBackend):
             tokenizer, model, device = load_local_model(self.folder, self.gguf_file)
         except Exception as exc:  # a missing folder or a broken file: every request fails
             message = short_text(clean_text(f"cannot load model {self.folder}: {exc}"))
-            results = [GenerationResult(error=message) for _ in requests]
-            for index, result in enumerate(results):
+            failed = [GenerationResult(error=message) for _ in requests]
+            for index, result in enumerate(failed):
                 if on_result:
                     on_result(index, result)
-            return results
+            return failed
         results: list[GenerationResult | None] = [None] * len(requests)
         texts = [self.render(tokenizer, request) for request in requests]
         lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts]
@@ -158,7 +158,7 @@ class TransformersBackend(ScrubbingBackend):
                     for row, index in enumerate(chunk):
                         if results[index] is None:
                             report(row, GenerationResult(error=error))
-        return results
+        return [r or GenerationResult(error="no result") for r in results]
 
     def _generate_batch(self, tokenizer, model, device, requests, texts, report):
         """Generate one batch; ``report(row, result)`` for each row as soon as it is final

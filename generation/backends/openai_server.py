@@ -7,8 +7,12 @@ import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 from storyapp.redaction import API_KEY_ENV_HELP, api_key_env_allowed, scrub
 
@@ -45,7 +49,7 @@ class OpenAIBackend(ScrubbingBackend):
         self.max_retries = (
             max_retries if max_retries is not None else settings.STORYAPP_HTTP_MAX_RETRIES
         )
-        self._client = None
+        self._client: OpenAI | None = None
         self._key = ""
 
     def client(self):
@@ -86,10 +90,10 @@ class OpenAIBackend(ScrubbingBackend):
             futures = {pool.submit(self._one, request): i for i, request in enumerate(requests)}
             for future in as_completed(futures):
                 index = futures[future]
-                results[index] = future.result()
+                result = results[index] = future.result()
                 if on_result:
-                    on_result(index, results[index])
-        return results
+                    on_result(index, result)
+        return [r or GenerationResult(error="no reply") for r in results]
 
     def _one(self, request: GenerationRequest) -> GenerationResult:
         import openai

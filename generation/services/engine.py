@@ -52,9 +52,9 @@ def _sampling(job: GenerationJob, item: JobItem) -> dict:
 
 def _request_for(job: GenerationJob, item: JobItem, names: dict[int, str]) -> GenerationRequest:
     if job.kind == GenerationJob.Kind.TOPICS:
-        values = {"theme": names[item.theme_id], "n_topics": job.per_input}
+        values = {"theme": names[item.theme_id or 0], "n_topics": job.per_input}
     else:
-        values = {"topic": names[item.topic_id]}
+        values = {"topic": names[item.topic_id or 0]}
     sampling = _sampling(job, item)
     sampling["extra_body"] = job.model_snapshot.get("extra_body") or None
     if job.prompt_mode == GenerationJob.PromptMode.RAW:
@@ -121,6 +121,8 @@ def _write_story(job, item, provenance, result) -> tuple[int, bool, str]:
 def _sample_again(job: GenerationJob, item: JobItem) -> None:
     """Generate until it passes: a topic with no story of this job through the gates gets one
     more sample (a new seed), up to ``until_pass`` samples."""
+    if item.topic_id is None:  # a topics item: nothing to sample again
+        return
     passed = Story.objects.filter(
         generation_job_id=job.pk, topic_id=item.topic_id, auto_rejected=False
     ).exists()

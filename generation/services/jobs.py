@@ -28,14 +28,14 @@ def _select_themes(selection) -> list[Theme]:
             raise ValidationError("No approved themes.", code="nothing_selected")
         return themes
     ids = sorted(set(selection))
-    themes = {t.pk: t for t in Theme.objects.filter(pk__in=ids)}
-    missing = [i for i in ids if i not in themes]
+    by_id = {t.pk: t for t in Theme.objects.filter(pk__in=ids)}
+    missing = [i for i in ids if i not in by_id]
     if missing:
         raise _ineligible(missing, "no such theme", "theme_missing")
-    not_approved = [i for i in ids if themes[i].status != Theme.Status.APPROVED]
+    not_approved = [i for i in ids if by_id[i].status != Theme.Status.APPROVED]
     if not_approved:
         raise _ineligible(not_approved, "theme not approved", "theme_not_approved")
-    return [themes[i] for i in ids]
+    return [by_id[i] for i in ids]
 
 
 def _select_topics(selection) -> list[Topic]:

@@ -97,11 +97,9 @@ def model_register(*, name: str, **fields) -> tuple[ModelProfile, bool]:
     unknown = set(fields) - set(ModelProfile.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
-    profile = ModelProfile.objects.select_for_update().filter(name=name).first()
-    created = profile is None
-    if created:
-        role = fields.get("role") or ""
-        profile = ModelProfile(name=name, queue=role)
+    found = ModelProfile.objects.select_for_update().filter(name=name).first()
+    created = found is None
+    profile = found or ModelProfile(name=name, queue=fields.get("role") or "")
     for key, value in fields.items():
         if value is not None:
             setattr(profile, key, value)

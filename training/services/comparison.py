@@ -2,6 +2,7 @@
 an order drawn at random for each pair and reviewer, without knowing the models."""
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,7 +18,7 @@ JUDGMENTS_PER_PAIR = 2
 KEYS = {"1": "left", "2": "right", "0": "tie"}
 
 
-def judgment_next_for(*, user, skip: list[int] = ()) -> Judgment | None:
+def judgment_next_for(*, user, skip: Sequence[int] = ()) -> Judgment | None:
     """The pair this reviewer should judge now, with its order drawn (and kept): a pair they
     were already shown and did not judge comes back first."""
     open_one = (

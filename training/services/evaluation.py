@@ -35,7 +35,7 @@ def held_out_topics(release: DatasetExport) -> list[int]:
 
 def evaluation_name(name: str, profiles: list[ModelProfile]) -> str:
     """The name given, or the models' names joined; cut to fit its column, never refused."""
-    limit = Evaluation._meta.get_field("name").max_length
+    limit = Evaluation._meta.get_field("name").max_length or 200
     text = " ".join((name or " vs ".join(p.name for p in profiles)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -89,7 +89,8 @@ def finetune_run(*, job_id: int) -> FineTuneJob | None:
     Under accelerate's launcher (``WORLD_SIZE`` > 1) every process trains; only the first
     (``RANK`` 0) claims the job, writes its progress, saves and registers the model."""
     if int(os.environ.get("RANK", "0")) > 0:
-        return _finetune_follow(job_id)
+        _finetune_follow(job_id)
+        return None
     token = claim(FineTuneJob, job_id)
     if token is None:
         return None
@@ -298,7 +299,7 @@ def _generate(evaluation, profile, topics: dict, policy) -> None:
 
 def _pair_up(evaluation) -> None:
     """One blind pair per topic for every two models of the evaluation."""
-    samples = {}
+    samples: dict[int, list] = {}
     for sample in evaluation.samples.filter(error="").order_by("model_id"):
         samples.setdefault(sample.topic_id, []).append(sample)
     pairs = [

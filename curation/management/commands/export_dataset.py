@@ -55,7 +55,10 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=EXIT_BAD_INPUT) from None
         started = time.perf_counter()
-        export = export_run(export_id=export.pk)
+        ran = export_run(export_id=export.pk)
+        if ran is None:  # another process took it first (it was just created: not expected)
+            raise CommandError(f"Release {name} was taken by another process.")
+        export = ran
         if options["verbosity"] >= 2:
             self.stderr.write(f"export written in {time.perf_counter() - started:.3f} s")
         folder = export_folder(export)
