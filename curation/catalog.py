@@ -1,6 +1,6 @@
 """The built-in theme catalog: about two hundred common literary themes.
 
-Loaded by ``manage.py bootstrap``. Names that the keyword policy (curation.policy) flags are
+Loaded by ``manage.py bootstrap``. Names that the keyword policy (curation.restrictions) flags are
 loaded too, but held as restricted until an editor decides them.
 """
 

@@ -1,8 +1,9 @@
 """Content policy for themes: which names are held as *restricted* and why.
 
 This is the one place the keyword policy lives. Changes to it are reviewed like code: each rule
-names the category it protects, and tests in tests/curation/test_policy.py pin both what it must
-catch and the ordinary literary themes it must leave alone ("Abuse of power", "Essex", "War").
+names the category it protects, and tests in tests/curation/test_restrictions.py pin both what it
+must catch and the ordinary literary themes it must leave alone ("Abuse of power", "Essex",
+"War").
 
 A restricted theme is loaded but held: it cannot be approved without an explicit, recorded
 override by an editor.

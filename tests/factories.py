@@ -3,11 +3,29 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from curation.models import DatasetExport, Review, Story, Theme, Topic
+from curation.models import (
+    Adjudication,
+    DatasetExport,
+    Guidelines,
+    Review,
+    Story,
+    Theme,
+    ThemeEvent,
+    Topic,
+)
 from curation.restrictions import restriction_reason
 from curation.text import text_key
-from generation.models import GenerationJob, ModelProfile, PromptTemplate
+from generation.models import GenerationJob, JobItem, ModelProfile, ModelTest, PromptTemplate
+from storyapp.models import WorkerHeartbeat
+from training.models import (
+    ComparisonPair,
+    Evaluation,
+    EvaluationSample,
+    FineTuneJob,
+    Judgment,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -118,3 +136,121 @@ class DatasetExportFactory(factory.django.DjangoModelFactory):
         model = DatasetExport
 
     name = factory.Sequence(lambda n: f"release-{n}")
+
+
+class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkerHeartbeat
+
+    worker_id = factory.Sequence(lambda n: f"host:{n}:1")
+    hostname = "host"
+    pid = factory.Sequence(lambda n: 1000 + n)
+    backend = "db"
+    queues = factory.LazyFunction(lambda: ["*"])
+    idle_since = factory.LazyFunction(timezone.now)
+
+
+class ThemeEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ThemeEvent
+
+    theme = factory.SubFactory(ThemeFactory)
+    action = ThemeEvent.Action.values[0]
+    from_status = Theme.Status.PENDING
+    to_status = Theme.Status.APPROVED
+
+
+class AdjudicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Adjudication
+
+    story = factory.SubFactory(StoryFactory, status=Story.Status.ADJUDICATION)
+    admin = factory.SubFactory(UserFactory, role="Admin")
+    from_status = Story.Status.ADJUDICATION
+    to_status = Story.Status.APPROVED
+    reason = "The reviewers split; the story keeps to its topic."
+
+
+class GuidelinesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Guidelines
+
+    text = "Rate the story on each axis; reject one that is not two paragraphs."
+
+
+class PromptTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromptTemplate
+
+    kind = PromptTemplate.Kind.STORY
+    version = factory.Sequence(lambda n: 100 + n)
+    system = "You are a chatbot tasked with creating stories for users."
+    user = 'Invent a completely new story about "{topic}".'
+    raw = '[INST] Invent a completely new story about "{topic}". [/INST]'
+
+
+class JobItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobItem
+
+    job = factory.SubFactory(GenerationJobFactory)
+    key = factory.Sequence(lambda n: f"theme:{n}")
+
+
+class ModelTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelTest
+
+    profile = factory.SubFactory(ModelProfileFactory)
+
+
+class FineTuneJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FineTuneJob
+
+    release = factory.SubFactory(DatasetExportFactory, status=DatasetExport.Status.DONE)
+    base = factory.SubFactory(ModelProfileFactory, role=ModelProfile.Role.STUDENT)
+    name = factory.Sequence(lambda n: f"tuned-{n}")
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Evaluation
+
+    name = factory.Sequence(lambda n: f"evaluation {n}")
+    topic_ids = factory.LazyFunction(lambda: [1])
+    sampling = factory.LazyFunction(lambda: {"max_new_tokens": 64, "temperature": 0.0})
+
+
+class EvaluationSampleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvaluationSample
+
+    evaluation = factory.SubFactory(EvaluationFactory)
+    model = factory.SubFactory(ModelProfileFactory, role=ModelProfile.Role.STUDENT)
+    topic = factory.SubFactory(TopicFactory, status=Topic.Status.APPROVED)
+    text = "A fox went home.\n\nIn the end the fox slept."
+
+
+class ComparisonPairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ComparisonPair
+
+    evaluation = factory.SubFactory(EvaluationFactory)
+    a = factory.SubFactory(
+        EvaluationSampleFactory, evaluation=factory.SelfAttribute("..evaluation")
+    )
+    b = factory.SubFactory(
+        EvaluationSampleFactory,
+        evaluation=factory.SelfAttribute("..evaluation"),
+        topic=factory.SelfAttribute("..a.topic"),
+    )
+
+
+class JudgmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Judgment
+
+    pair = factory.SubFactory(ComparisonPairFactory)
+    reviewer = factory.SubFactory(UserFactory, role="Reviewer")
+    left_is_a = True

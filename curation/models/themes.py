@@ -60,7 +60,7 @@ class Theme(models.Model):
     # Case-insensitive identity of the name (curation.text.text_key).
     name_key = models.CharField(max_length=4 * THEME_NAME_MAX_LENGTH, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    # Non-empty when the keyword policy (curation.policy) held the theme for an editor.
+    # Non-empty when the keyword policy (curation.restrictions) held the theme for an editor.
     restricted_reason = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.CATALOG)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
