@@ -2,7 +2,7 @@
 
     python bench/export.py [--json] [--stories 100000]
 
-Makes a fresh SQLite database in a temporary folder (manage.py make_review_data, then every
+Makes a fresh SQLite database in a temporary folder (bench/review_data.py, then every
 story, topic and theme approved), then runs side by side: the baseline
 `sqlite3 -json DB "<the exportable rows>"` and `manage.py export_dataset --format chat`,
 interleaved, --repeat times (default 3). Prints the median wall time and the peak RSS of each
@@ -66,8 +66,7 @@ def main():
     subprocess.run(
         [
             python,
-            "manage.py",
-            "make_review_data",
+            "bench/review_data.py",
             "--stories",
             str(args.stories),
             "--reviews",

@@ -3,7 +3,7 @@
     python bench/review.py [--json] [--seconds 30] [--clients 8]
                            [--stories 100000] [--reviews 250000]
 
-Builds a fresh database in a temporary folder (manage.py make_review_data), serves the app with
+Builds a fresh database in a temporary folder (bench/review_data.py), serves the app with
 gunicorn, signs in one reviewer per client, then runs each scenario with all clients at once
 for --seconds and prints p50/p95 latency per page:
   queue        GET /review/ (reserve the next story), then skip it (the next "next story")
@@ -160,7 +160,14 @@ def main():
     started = time.perf_counter()
     manage("migrate", "--verbosity", "0")
     manage("createcachetable")
-    manage("make_review_data", "--stories", str(args.stories), "--reviews", str(args.reviews))
+    subprocess.run(
+        [python, "bench/review_data.py", "--stories", str(args.stories)]
+        + ["--reviews", str(args.reviews)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     setup_seconds = time.perf_counter() - started
 
     gunicorn = Path(python).with_name("gunicorn")

@@ -25,13 +25,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from curation.checks import REPETITIVE_RATIO as REPETITIVE  # noqa: E402
-from curation.checks import story_checks  # noqa: E402
-from curation.gates import GatePolicy  # noqa: E402
+from curation.judging import REPETITIVE_RATIO as REPETITIVE  # noqa: E402
+from curation.judging import GatePolicy, judge, story_checks  # noqa: E402
 from generation import prompts  # noqa: E402
 from generation.backends import GenerationRequest, TransformersBackend  # noqa: E402
 from generation.bundled import ensure_bundled_model  # noqa: E402
-from training.services.runs import judge  # noqa: E402
+from training.services.runs import sample_fields  # noqa: E402
 
 TOPICS = [
     "A lighthouse keeper who collects lost voices",
@@ -104,7 +103,8 @@ def run(backend, config: dict, topics: list[str], policy: GatePolicy, seed: int)
     started = time.perf_counter()
     results = backend.generate(requests)
     seconds = time.perf_counter() - started
-    judged = [judge(r.text, r.finish_reason, policy) for r in results]  # as evaluations judge
+    # as evaluations judge
+    judged = [sample_fields(judge(r.text, r.finish_reason, policy)) for r in results]
     n = len(judged)
     return {
         "config": config,

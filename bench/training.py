@@ -176,9 +176,8 @@ def main():
     env = setup_site(folder)
     report = {"curation": curate(args.stories, args.heldout)}
 
-    from curation.exports.runner import export_run
-    from curation.exports.services import export_create
     from curation.models import DatasetExport
+    from curation.releases import export_create, export_run
 
     release = DatasetExport.objects.filter(name="bench-release", status="done").first()
     if release is None:  # made once per folder: a rerun on a kept folder trains on the same

@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from curation.views.dashboard import dashboard
-
 from . import views
 
 urlpatterns = [
-    path("", dashboard, name="home"),
+    path("", include("curation.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",

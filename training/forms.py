@@ -3,6 +3,7 @@
 from django import forms
 
 from curation.models import DatasetExport
+from curation.releases import trainable_formats
 from generation.models import ModelProfile
 from storyapp.names import NAME_HELP, NameField
 from storyapp.params import SeedField, parse_ids
@@ -11,8 +12,8 @@ from .models import FineTuneJob
 
 
 def _releases():
-    return DatasetExport.objects.filter(status=DatasetExport.Status.DONE).exclude(
-        format=DatasetExport.Format.TEXT
+    return DatasetExport.objects.filter(
+        status=DatasetExport.Status.DONE, format__in=trainable_formats()
     )
 
 

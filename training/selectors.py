@@ -5,7 +5,7 @@ from itertools import combinations
 
 from django.db.models import QuerySet
 
-from curation.checks import REPETITIVE_RATIO
+from curation.judging import REPETITIVE_RATIO
 from curation.models import DatasetExport
 from generation.models import ModelProfile
 

@@ -5,7 +5,6 @@ otherwise. On a multi-GPU box, the same code runs under ``accelerate launch`` (s
 Pure of the database: the service gives it the job's settings and callbacks, and saves.
 """
 
-import json
 import logging
 import math
 import time
@@ -13,32 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curation.exports.layout import SPLITS
+from curation.releases import SPLITS, ReleaseNotTrainable, release_records
+
+__all__ = ["ReleaseNotTrainable", "release_records"]  # callers read releases through here
 
 logger = logging.getLogger(__name__)
-
-
-class ReleaseNotTrainable(ValueError):
-    pass
-
-
-def release_records(folder: Path, split: str, fmt: str) -> list[dict]:
-    """The split as prompt-completion records (conversational: lists of messages)."""
-    path = folder / f"{split}.jsonl"
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if fmt == "prompt-completion":
-            records.append({"prompt": record["prompt"], "completion": record["completion"]})
-        elif fmt == "chat":
-            *prompt, answer = record["messages"]
-            records.append({"prompt": prompt, "completion": [answer]})
-        else:
-            raise ReleaseNotTrainable(
-                "A text release has no boundary between prompt and story; export the release "
-                "as chat or prompt-completion to fine-tune on it."
-            )
-    return records
 
 
 def shortest_prompt_tokens(base_folder: str, records: list[dict]) -> int:

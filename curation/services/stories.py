@@ -4,8 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from rapidfuzz import fuzz, process
 
-from ..checks import split_paragraphs, story_checks, trim_to_two
-from ..gates import GatePolicy
+from ..judging import GatePolicy, judge
 from ..models import Adjudication, Story
 
 
@@ -20,23 +19,22 @@ def story_add_generated(
     fails a reject gate is stored rejected, with the decision recorded as the automatic checks'.
     """
     policy = GatePolicy.current()
-    trimmed = trim_to_two(text) if policy.trim else None
     finish_reason = provenance.get("finish_reason", "")
+    verdict = judge(text, finish_reason, policy)
+    near = near_duplicate_of(verdict.judged_text, theme_id)
+    if near is not None:
+        verdict = judge(text, finish_reason, policy, near_duplicate_of_id=near)
     story = Story(
         topic_id=topic_id,
         text=text,
         sample_index=sample_index,
-        auto_edited_text=trimmed or "",
-        original_paragraph_count=len(split_paragraphs(text)) if trimmed else None,
+        auto_edited_text=verdict.judged_text if verdict.trimmed else "",
+        original_paragraph_count=verdict.checks["paragraph_count"] if verdict.trimmed else None,
         **provenance,
-        # A trimmed story ends where we cut it: the token limit no longer applies to it.
-        **story_check_fields(
-            text=trimmed or text,
-            finish_reason="stop" if trimmed else finish_reason,
-            theme_id=theme_id,
-        ),
+        **verdict.judged_checks,
+        near_duplicate_of_id=near,
     )
-    rejections = policy.rejections(story)
+    rejections = verdict.rejections
     if rejections:
         story.status, story.auto_rejected = Story.Status.REJECTED, True
     try:
@@ -55,17 +53,21 @@ def story_add_generated(
     return story
 
 
+def near_duplicate_of(text: str, theme_id: int) -> int | None:
+    """The story of this theme that ``text`` nearly repeats (rapidfuzz token-set ratio at or
+    above STORYAPP_STORY_SIMILARITY), or None."""
+    others = dict(Story.objects.filter(topic__theme_id=theme_id).values_list("pk", "text")[:5000])
+    if not others:
+        return None
+    match = process.extractOne(
+        text, others, scorer=fuzz.token_set_ratio, score_cutoff=settings.STORYAPP_STORY_SIMILARITY
+    )
+    return match[2] if match else None
+
+
 def story_check_fields(*, text: str, finish_reason: str, theme_id: int) -> dict:
     """All check fields for a new story, including the near-duplicate search in its theme."""
-    fields = story_checks(text, finish_reason)
-    others = dict(Story.objects.filter(topic__theme_id=theme_id).values_list("pk", "text")[:5000])
-    if others:
-        match = process.extractOne(
-            text,
-            others,
-            scorer=fuzz.token_set_ratio,
-            score_cutoff=settings.STORYAPP_STORY_SIMILARITY,
-        )
-        if match:
-            fields["near_duplicate_of_id"] = match[2]
-    return fields
+    return {
+        **judge(text, finish_reason).checks,
+        "near_duplicate_of_id": near_duplicate_of(text, theme_id),
+    }

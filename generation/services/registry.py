@@ -173,3 +173,11 @@ def template_create_version(
         note=note,
         created_by=actor,
     )
+
+
+def model_lineage_set(*, profile: ModelProfile, base: ModelProfile, release) -> ModelProfile:
+    """Record where a fine-tuned model comes from: the model it was trained from and the
+    release it was trained on (fields no form edits)."""
+    ModelProfile.objects.filter(pk=profile.pk).update(base_model=base, release=release)
+    profile.base_model, profile.release = base, release
+    return profile

@@ -108,11 +108,12 @@ def test_bootstrap_demo_uses_the_configured_password(settings):
 
 
 @pytest.mark.django_db
-def test_make_review_data_makes_the_asked_numbers_with_policy_statuses():
+def test_the_bench_data_has_the_asked_numbers_with_policy_statuses():
+    from bench.review_data import make_review_data
     from curation.approval import Policy
     from curation.models import Review, Story
 
-    out, _ = run("make_review_data", "--stories", "100", "--reviews", "250", "--reviewers", "5")
+    out = make_review_data(stories=100, reviews=250, reviewers=5)
     assert "Made 100 stories (10 unreviewed, 10 with one review, 80 with three)" in out
     assert Story.objects.count() == 100 and Review.objects.count() == 250
     policy = Policy(overlap=3, approve_mean=4.0)

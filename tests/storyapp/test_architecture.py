@@ -108,3 +108,87 @@ def test_the_rules_see_imports_inside_functions(tmp_path):
     modules["curation.a"].write_text("def f():\n    from generation import b\n")
     # then the reader reports it
     assert imports_of("curation.a", modules["curation.a"], modules) == {"generation.b"}
+
+
+# Curation's public surface: the only curation modules generation, training and the benches
+# import. Models (for foreign keys and reads), selectors (reads), services (writes), judging
+# (the verdict of the gates), releases (formats and the release reader), and two pure helpers:
+# text keys and the approval policy.
+CURATION_PUBLIC = (
+    "curation.models",
+    "curation.selectors",
+    "curation.services",
+    "curation.judging",
+    "curation.releases",
+    "curation.text",
+    "curation.approval",
+)
+# Calls that write rows: an app makes them on its own models only.
+WRITES = {"create", "update", "bulk_create", "bulk_update", "delete", "get_or_create"}
+WRITES |= {"update_or_create"}
+
+
+def _public(module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in CURATION_PUBLIC)
+
+
+def bench_modules() -> dict[str, Path]:
+    return {f"bench.{path.stem}": path for path in (ROOT / "bench").glob("*.py")}
+
+
+def test_outside_curation_only_its_public_surface_is_imported():
+    modules = project_modules()
+    everything = {**modules, **bench_modules()}
+    offending = {
+        (name, target)
+        for name, path in everything.items()
+        if name.split(".")[0] in ("generation", "training", "bench")
+        for target in imports_of(name, path, modules)
+        if target.split(".")[0] == "curation" and not _public(target)
+    }
+    assert offending == set()
+
+
+def foreign_writes(app: str, path: Path) -> set[tuple[str, int, str]]:
+    """Write calls (``Model.objects....update()``) on models imported from another app."""
+    tree = ast.parse(path.read_text())
+    foreign = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+        for alias in node.names
+        if node.module.split(".")[0] in APPS
+        and node.module.split(".")[0] != app
+        and node.module.split(".")[1:2] == ["models"]
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr not in WRITES:
+                continue
+            root = node.func.value
+            while isinstance(root, ast.Attribute | ast.Call | ast.Subscript):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name) and root.id in foreign:
+                found.add((root.id, node.lineno, node.func.attr))
+    return found
+
+
+def test_each_app_writes_only_its_own_rows():
+    offending = {
+        (str(path.relative_to(ROOT)), *write)
+        for name, path in project_modules().items()
+        for write in foreign_writes(name.split(".")[0], path)
+    }
+    assert offending == set()
+
+
+def test_the_write_rule_sees_a_foreign_write(tmp_path):
+    module = tmp_path / "runs.py"
+    module.write_text(
+        "from generation.models import ModelProfile\n"
+        "def f(pk):\n"
+        "    ModelProfile.objects.filter(pk=pk).update(name='x')\n"
+    )
+    assert foreign_writes("training", module) == {("ModelProfile", 3, "update")}
+    assert foreign_writes("generation", module) == set()

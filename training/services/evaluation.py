@@ -6,8 +6,8 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from curation.exports.layout import export_folder
-from curation.models import DatasetExport, Story, Theme, Topic
+from curation.models import DatasetExport, Topic
+from curation.releases import held_out_topics
 from generation.models import ModelProfile
 from storyapp.params import SEED_HELP, seed_valid
 
@@ -17,20 +17,6 @@ from ..models import Evaluation
 logger = logging.getLogger(__name__)
 
 MAX_TOPICS = 500
-
-
-def held_out_topics(release: DatasetExport) -> list[int]:
-    """Approved topics of approved themes with no story in the release's train split."""
-    import json
-
-    manifest = json.loads((export_folder(release) / "manifest.json").read_text())
-    trained = Story.objects.filter(pk__in=manifest["story_ids"]["train"]).values("topic_id")
-    return list(
-        Topic.objects.filter(status=Topic.Status.APPROVED, theme__status=Theme.Status.APPROVED)
-        .exclude(pk__in=trained)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 def evaluation_name(name: str, profiles: list[ModelProfile]) -> str:

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from curation.exports.layout import export_folder
 from curation.models import DatasetExport
+from curation.releases import export_folder, format_of
 from generation.models import ModelProfile
 from storyapp.names import NAME_HELP, name_valid
 from storyapp.params import SEED_HELP, seed_valid
@@ -70,13 +70,9 @@ def finetune_create(
     errors = []
     if release.status != DatasetExport.Status.DONE:
         errors.append(ValidationError("The release is not finished.", code="release_not_done"))
-    elif release.format == DatasetExport.Format.TEXT:
+    elif not format_of(release.format).trainable:
         errors.append(
-            ValidationError(
-                "A text release has no boundary between prompt and story: use a chat or "
-                "prompt-completion release.",
-                code="release_format",
-            )
+            ValidationError(format_of(release.format).why_not_trainable, code="release_format")
         )
     if base.backend != ModelProfile.Backend.TRANSFORMERS:
         errors.append(

@@ -6,19 +6,17 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from curation.checks import story_checks, trim_to_two
-from curation.exports.layout import export_folder
-from curation.gates import GatePolicy
+from curation.judging import GatePolicy, Verdict, judge
 from curation.models import Topic
+from curation.releases import export_folder
 from generation.backends import GenerationRequest, backend_for
 from generation.models import ModelProfile
 from generation.prompts import default_messages
-from generation.services.registry import model_register
+from generation.services.registry import model_lineage_set, model_register
 from storyapp.claims import claim, finish, temp_folder_name, temp_folders_of
 from storyapp.heartbeat import heartbeat
 from storyapp.params import seed_plus
@@ -162,7 +160,7 @@ def _register(job, token, folder: Path, outcome, progress) -> None:
         queue=base.queue if base.role == ModelProfile.Role.STUDENT else "student",
         **{field: getattr(base, field) for field in SAMPLING_FIELDS},
     )
-    ModelProfile.objects.filter(pk=profile.pk).update(base_model=base, release=job.release)
+    model_lineage_set(profile=profile, base=base, release=job.release)
     done = finish(
         FineTuneJob,
         job.pk,
@@ -195,24 +193,16 @@ SAMPLING_FIELDS = (
 )
 
 
-def judge(text: str, finish_reason: str, policy: GatePolicy) -> dict:
-    """The checks of curation on one generated story as the model wrote it, and two verdicts:
-    ``passed``, the gates on that text (what the model did on its own), and ``usable``, the
-    gates after the automatic trim where the policy trims (what curation would keep)."""
-
-    def passes(checks: dict) -> bool:
-        return policy.passes(SimpleNamespace(**checks, near_duplicate_of_id=None))
-
-    checks = story_checks(text, finish_reason)
-    passed = passes(checks)
-    trimmed = trim_to_two(text) if policy.trim and not passed else None
-    usable = passed or bool(trimmed and passes(story_checks(trimmed, "stop")))
+def sample_fields(verdict: Verdict) -> dict:
+    """An evaluation sample's columns from curation's verdict: the checks of the story as the
+    model wrote it (those the sample stores), the judged text and both verdicts."""
+    columns = {f.name for f in EvaluationSample._meta.concrete_fields}
     return {
-        **checks,
-        "judged_text": trimmed or text,
-        "trimmed": bool(trimmed),
-        "passed": passed,
-        "usable": usable,
+        **{name: value for name, value in verdict.checks.items() if name in columns},
+        "judged_text": verdict.judged_text,
+        "trimmed": verdict.trimmed,
+        "passed": verdict.passed,
+        "usable": verdict.usable,
     }
 
 
@@ -267,7 +257,11 @@ def _generate(evaluation, profile, topics: dict, policy) -> None:
     def record(index, result):
         i, topic_id = todo[index]
         result = result.sanitized()
-        verdict = judge(result.text, result.finish_reason, policy) if not result.error else {}
+        verdict = (
+            sample_fields(judge(result.text, result.finish_reason, policy))
+            if not result.error
+            else {}
+        )
         row = {
             "evaluation": evaluation,
             "model": profile,
