@@ -74,3 +74,38 @@ def parse_ids(text: str, *, what: str = "id") -> list[int]:
     if not parts:
         raise ValidationError("No %(what)s given.", code="id_invalid", params={"what": what})
     return [parse_id(part, what=what) for part in parts]
+
+
+class Range:
+    """One range of one fact (epochs, a learning rate, a length), written once beside the
+    service that enforces it; forms and commands read it. ``open_low``: the low end itself is
+    outside, as in (0, 20]."""
+
+    def __init__(self, low, high, message: str, *, open_low: bool = False, whole: bool = True):
+        self.low, self.high, self.message = low, high, message
+        self.open_low, self.whole = open_low, whole
+
+    def holds(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.whole and not isinstance(value, int):
+            return False
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def error(self, code: str) -> ValidationError:
+        return ValidationError(self.message, code=code)
+
+    def form_field(self, **kwargs) -> forms.Field:
+        """A form field that refuses what the range refuses, with the same message."""
+
+        def validate(value) -> None:
+            if value is not None and not self.holds(value):
+                raise ValidationError(self.message, code="range")
+
+        field_class = forms.IntegerField if self.whole else forms.FloatField
+        field = field_class(validators=[validate], **kwargs)
+        if not self.open_low:
+            field.widget.attrs.setdefault("min", self.low)
+        field.widget.attrs.setdefault("max", self.high)
+        return field

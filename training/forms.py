@@ -9,6 +9,8 @@ from storyapp.names import NAME_HELP, NameField
 from storyapp.params import SeedField, parse_ids
 
 from .models import FineTuneJob
+from .services.evaluation import MAX_TOPICS
+from .services.finetune import LIMITS
 
 
 def _releases():
@@ -31,14 +33,14 @@ class FineTuneForm(forms.Form):
         ],
         required=False,
     )
-    epochs = forms.FloatField(min_value=0.01, max_value=20, initial=1)
-    learning_rate = forms.FloatField(min_value=1e-7, max_value=1e-2, initial=5e-5)
-    max_length = forms.IntegerField(min_value=16, max_value=8192, initial=512)
-    batch_size = forms.IntegerField(min_value=1, max_value=512, initial=4)
+    epochs = LIMITS["epochs"].form_field(initial=1)
+    learning_rate = LIMITS["learning_rate"].form_field(initial=5e-5)
+    max_length = LIMITS["max_length"].form_field(initial=512)
+    batch_size = LIMITS["batch_size"].form_field(initial=4)
     seed = SeedField(initial=42)
-    lora_rank = forms.IntegerField(min_value=1, max_value=512, initial=16)
-    lora_alpha = forms.IntegerField(min_value=1, max_value=1024, initial=32)
-    lora_dropout = forms.FloatField(min_value=0, max_value=0.99, initial=0.05)
+    lora_rank = LIMITS["lora_rank"].form_field(initial=16)
+    lora_alpha = LIMITS["lora_alpha"].form_field(initial=32)
+    lora_dropout = LIMITS["lora_dropout"].form_field(initial=0.05)
 
 
 class EvaluationForm(forms.Form):
@@ -54,7 +56,7 @@ class EvaluationForm(forms.Form):
     topics = forms.CharField(
         required=False, max_length=5000, help_text="Or topic ids separated by commas."
     )
-    n_topics = forms.IntegerField(min_value=1, max_value=500, initial=40)
+    n_topics = forms.IntegerField(min_value=1, max_value=MAX_TOPICS, initial=40)
     seed = SeedField(initial=42)
 
     def clean_topics(self):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import DatasetExport, Topic
+from curation.models import CheckedText, DatasetExport, Topic
 from generation.models import ModelProfile
 from storyapp.models import TrackedWork
 from storyapp.names import NAME_MAX, name_constraint, validate_name
@@ -124,7 +124,7 @@ class Evaluation(ClaimedWork):
         return reverse("training:evaluation_detail", args=[self.pk])
 
 
-class EvaluationSample(models.Model):
+class EvaluationSample(CheckedText):
     """One story of one model for one topic of an evaluation, with its checks."""
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="samples")
@@ -136,11 +136,7 @@ class EvaluationSample(models.Model):
     finish_reason = models.CharField(max_length=32, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
-    paragraph_count = models.PositiveSmallIntegerField(default=0)
-    word_count = models.PositiveIntegerField(default=0)
-    cut_off = models.BooleanField(default=False)
-    repeated_ngram_ratio = models.FloatField(default=0.0)
-    not_english = models.BooleanField(default=False)
+    # The checks of the story as the model wrote it: CheckedText's columns.
     trimmed = models.BooleanField(default=False)
     # Passes the quality gates as written (no repair): what the model does on its own.
     passed = models.BooleanField(default=False)

@@ -2,10 +2,12 @@
 
 from .exports import DatasetExport
 from .reviews import Adjudication, Guidelines, Review
-from .texts import Provenance, Story, StoryQuerySet, Topic
+from .texts import CHECK_COLUMNS, CheckedText, Provenance, Story, StoryQuerySet, Topic
 from .themes import THEME_NAME_MAX_LENGTH, Theme, ThemeEvent, ThemeQuerySet
 
 __all__ = [
+    "CHECK_COLUMNS",
+    "CheckedText",
     "THEME_NAME_MAX_LENGTH",
     "Adjudication",
     "DatasetExport",

@@ -10,6 +10,29 @@ from ..checks import REPETITIVE_RATIO, split_paragraphs
 from .themes import Theme
 
 
+class CheckedText(models.Model):
+    """The columns of the automatic checks (``curation.checks.story_checks``), one per check
+    field, for any stored text that is judged: stories here, evaluation samples in training.
+    A new check field is a new column here (a test holds the two lists equal)."""
+
+    paragraph_count = models.PositiveSmallIntegerField(default=0)
+    word_count = models.PositiveIntegerField(default=0)
+    cut_off = models.BooleanField(default=False)
+    repeated_ngram_ratio = models.FloatField(default=0.0)
+    not_english = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_fields(cls, checks: dict) -> dict:
+        """The check fields of ``checks`` this model stores."""
+        return {name: checks[name] for name in CHECK_COLUMNS if name in checks}
+
+
+CHECK_COLUMNS = tuple(f.name for f in CheckedText._meta.fields)
+
+
 class Provenance(models.Model):
     """How a generated text was made. Plain values, not foreign keys: curation does not depend
     on generation, and a record of provenance must not change when a profile is edited."""
@@ -90,7 +113,7 @@ class StoryQuerySet(models.QuerySet):
         ).exclude(topic__status=Topic.Status.REJECTED)
 
 
-class Story(Provenance):
+class Story(Provenance, CheckedText):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting review"
         APPROVED = "approved", "Approved"
@@ -109,12 +132,8 @@ class Story(Provenance):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
-    # Automatic checks (curation.checks), computed when the story is stored.
-    paragraph_count = models.PositiveSmallIntegerField(default=0)
-    word_count = models.PositiveIntegerField(default=0)
-    cut_off = models.BooleanField(default=False)
-    repeated_ngram_ratio = models.FloatField(default=0.0)
-    not_english = models.BooleanField(default=False)
+    # Automatic checks (CheckedText, curation.checks), computed when the story is stored; and
+    # the near-duplicate search in its theme.
     near_duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

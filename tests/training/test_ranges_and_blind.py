@@ -177,3 +177,38 @@ def test_starting_student_keeps_the_temp_folders_of_student_r2(var_dir):
     remove_leftovers(type("Job", (), {"name": "student"})())
     assert [f.exists() for f in mine] == [False, False]
     assert [f.exists() for f in theirs] == [True, True, True]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, outside",
+    [
+        ("epochs", 0),
+        ("epochs", 20.5),
+        ("learning_rate", 0.02),
+        ("max_length", 8193),
+        ("batch_size", 0),
+        ("lora_rank", 513),
+        ("lora_alpha", 0),
+        ("lora_dropout", 1.0),
+    ],
+)
+def test_the_form_and_the_service_refuse_the_same_values_with_the_same_words(
+    release, tiny_student, name, outside
+):
+    """Each range is written once (training.services.finetune.LIMITS); the form reads it."""
+    from training.forms import FineTuneForm
+    from training.services.finetune import LIMITS
+
+    form = FineTuneForm(
+        data={"release": release.name, "base": tiny_student.name, "name": "x", name: outside}
+    )
+    assert not form.is_valid()
+    assert form.errors[name] == [LIMITS[name].message]
+    with pytest.raises(ValidationError) as excinfo:
+        finetune_create(
+            release=release, base=tiny_student, name="x", enqueue=False, **{name: outside}
+        )
+    assert [e.message for e in excinfo.value.error_list if e.code == name] == [
+        LIMITS[name].message
+    ]

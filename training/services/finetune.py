@@ -16,7 +16,7 @@ from curation.models import DatasetExport
 from curation.releases import export_folder, format_of
 from generation.models import ModelProfile
 from storyapp.names import NAME_HELP, name_valid
-from storyapp.params import SEED_HELP, seed_valid
+from storyapp.params import SEED_HELP, Range, seed_valid
 
 from .. import tasks
 from ..models import FineTuneJob
@@ -45,6 +45,23 @@ def _parameters(folder: str) -> int | None:
 def default_method(base: ModelProfile) -> str:
     n = _parameters(base.model)
     return FineTuneJob.Method.LORA if n and n >= FULL_BELOW_PARAMETERS else FineTuneJob.Method.FULL
+
+
+# The ranges of a fine-tune's settings, here once: the service enforces them, the form and the
+# command read them.
+LIMITS = {
+    "epochs": Range(
+        0, 20, "Epochs must be more than 0 and at most 20.", open_low=True, whole=False
+    ),
+    "learning_rate": Range(
+        0, 1e-2, "The learning rate must be in (0, 0.01].", open_low=True, whole=False
+    ),
+    "max_length": Range(16, 8192, "Max length must be 16-8192 tokens."),
+    "batch_size": Range(1, 512, "Batch size must be 1-512."),
+    "lora_rank": Range(1, 512, "LoRA rank must be 1-512."),
+    "lora_alpha": Range(1, 1024, "LoRA alpha must be 1-1024."),
+    "lora_dropout": Range(0, 0.99, "LoRA dropout must be in [0, 0.99].", whole=False),
+}
 
 
 @transaction.atomic
@@ -100,17 +117,20 @@ def finetune_create(
     method = method or default_method(base)
     if method not in FineTuneJob.Method.values:
         errors.append(ValidationError("Method must be full or lora.", code="method"))
-    checks = [
-        (0 < epochs <= 20, "Epochs must be more than 0 and at most 20.", "epochs"),
-        (0 < learning_rate <= 1e-2, "The learning rate must be in (0, 0.01].", "learning_rate"),
-        (16 <= max_length <= 8192, "Max length must be 16-8192 tokens.", "max_length"),
-        (1 <= batch_size <= 512, "Batch size must be 1-512.", "batch_size"),
-        (seed_valid(seed), f"The seed is {SEED_HELP}.", "seed"),
-        (1 <= lora_rank <= 512, "LoRA rank must be 1-512.", "lora_rank"),
-        (1 <= lora_alpha <= 1024, "LoRA alpha must be 1-1024.", "lora_alpha"),
-        (0 <= lora_dropout < 1, "LoRA dropout must be in [0, 1).", "lora_dropout"),
+    values = {
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "max_length": max_length,
+        "batch_size": batch_size,
+        "lora_rank": lora_rank,
+        "lora_alpha": lora_alpha,
+        "lora_dropout": lora_dropout,
+    }
+    errors += [
+        LIMITS[name].error(name) for name, value in values.items() if not LIMITS[name].holds(value)
     ]
-    errors += [ValidationError(message, code=code) for ok, message, code in checks if not ok]
+    if not seed_valid(seed):
+        errors.append(ValidationError(f"The seed is {SEED_HELP}.", code="seed"))
     if errors:
         raise ValidationError(errors)
     try:

@@ -196,9 +196,8 @@ SAMPLING_FIELDS = (
 def sample_fields(verdict: Verdict) -> dict:
     """An evaluation sample's columns from curation's verdict: the checks of the story as the
     model wrote it (those the sample stores), the judged text and both verdicts."""
-    columns = {f.name for f in EvaluationSample._meta.concrete_fields}
     return {
-        **{name: value for name, value in verdict.checks.items() if name in columns},
+        **EvaluationSample.check_fields(verdict.checks),
         "judged_text": verdict.judged_text,
         "trimmed": verdict.trimmed,
         "passed": verdict.passed,
