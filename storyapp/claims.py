@@ -8,6 +8,7 @@ STORYAPP_MAX_ATTEMPTS). The model has ``status`` (QUEUED, RUNNING, FAILED and, w
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .heartbeat import heartbeat
+from .redaction import scrub
 from .workers import idle_queues, worker_identity
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,55 @@ def finish(model, pk: int, token: str, **fields) -> bool:
             finished_at=timezone.now(), claim_token="", **fields
         )
     )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a failed run records: the exception, scrubbed of keys, bounded."""
+    text = str(exc)
+    return scrub(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:2000]
+
+
+def run_claimed(
+    model,
+    pk: int,
+    work: Callable,
+    *,
+    worker_id: str = "",
+    progress: Callable[[], dict] | None = None,
+    cleanup: Callable | None = None,
+    reason: Callable[[BaseException], str] = failure_reason,
+):
+    """The skeleton every kind of claimed work runs in. Claim the row (None when it is not
+    queued: a duplicated or late delivery does nothing); run ``work(row, token)`` while a
+    heartbeat keeps the claim (with the fields ``progress()`` returns, if given); record the
+    outcome: the fields ``work`` returns (status DONE unless they say otherwise), or nothing
+    when ``work`` returned None because it recorded the outcome itself (``finish`` with the
+    token). On an exception: ``cleanup(row, token)``, the row failed with ``reason(exc)``,
+    and the exception raised again. Returns the row as it ended."""
+    token = claim(model, pk, worker_id=worker_id)
+    if token is None:
+        return None
+    row = model._default_manager.get(pk=pk)
+    owned = model._default_manager.filter(pk=pk, claim_token=token)
+
+    def beat() -> None:
+        owned.update(heartbeat_at=timezone.now(), **(progress() if progress else {}))
+
+    try:
+        with heartbeat(beat):
+            outcome = work(row, token)
+    except Exception as exc:
+        if cleanup is not None:
+            cleanup(row, token)
+        finish(model, pk, token, status=model.Status.FAILED, error=reason(exc))
+        logger.warning("%s %s failed", model.__name__, pk, exc_info=True)
+        raise
+    if outcome is not None and not finish(
+        model, pk, token, **{"status": model.Status.DONE, **outcome}
+    ):
+        logger.warning("%s %s: finished after its claim was taken back", model.__name__, pk)
+    row.refresh_from_db()
+    return row
 
 
 def sweep(model, *, now=None, hint: str = "") -> tuple[list[int], list[int]]:

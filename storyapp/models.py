@@ -54,3 +54,19 @@ class TrackedWork(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class ClaimedWork(TrackedWork):
+    """Tracked work owned by one run at a time (``storyapp.claims``): claimed with a
+    conditional UPDATE (``claim_token``, ``claimed_by``), kept alive by a heartbeat, taken back
+    by the sweeper when its worker stops beating, failed after STORYAPP_MAX_ATTEMPTS. The
+    subclass defines ``status`` with its ``Status`` choices, and an index on (status,
+    heartbeat_at) for the sweeper."""
+
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True

@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from curation.models import CheckedText, DatasetExport, Topic
 from generation.models import ModelProfile
-from storyapp.models import TrackedWork
+from storyapp.models import ClaimedWork
 from storyapp.names import NAME_MAX, name_constraint, validate_name
 
 
-class ClaimedWork(TrackedWork):
-    """A unit of background work owned by one run at a time: claimed with a conditional UPDATE,
-    kept alive by a heartbeat, taken back by the sweeper when its worker stops beating."""
+class TrainingWork(ClaimedWork):
+    """A fine-tune or an evaluation: claimed work (storyapp.models.ClaimedWork) that people can
+    cancel."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -29,16 +29,12 @@ class ClaimedWork(TrackedWork):
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     cancel_requested = models.BooleanField(default=False)
-    claim_token = models.CharField(max_length=64, blank=True)
-    claimed_by = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True
 
 
-class FineTuneJob(ClaimedWork):
+class FineTuneJob(TrainingWork):
     """Fine-tune a base student on a release's train split; the result is a new model."""
 
     class Method(models.TextChoices):
@@ -97,7 +93,7 @@ class FineTuneJob(ClaimedWork):
         return reverse("training:finetune_detail", args=[self.pk])
 
 
-class Evaluation(ClaimedWork):
+class Evaluation(TrainingWork):
     """Stories from two or more models for the same held-out topics, with the same sampling and
     seeds, judged by the automatic checks and gates."""
 

@@ -16,11 +16,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from django.utils import timezone
-
 from storyapp import claims
 from storyapp.claims import temp_folder_name, temp_folders_of
-from storyapp.heartbeat import heartbeat
 from storyapp.redaction import scrub
 
 from ..models import DatasetExport
@@ -45,11 +42,6 @@ def export_claim(*, export_id: int, worker_id: str = "") -> str | None:
     """Take a queued export for this run; None when it is not queued (done, failed, or
     another run has it). The conditional UPDATE makes two runs exclusive."""
     return claims.claim(DatasetExport, export_id, worker_id=worker_id)
-
-
-def _finish(export_id: int, token: str, **fields) -> bool:
-    """Record the outcome, only while this run still owns the export."""
-    return claims.finish(DatasetExport, export_id, token, **fields)
 
 
 def _done_fields(manifest: dict) -> dict:
@@ -89,40 +81,39 @@ def _publish(tmp: Path, final: Path, manifest: dict) -> dict:
     return manifest
 
 
+def _reason(exc: BaseException) -> str:
+    """An export's failure, as its page says it: the message (or the exception's name)."""
+    return scrub(str(exc) or type(exc).__name__)[:2000]
+
+
 def export_run(*, export_id: int, worker_id: str = "") -> DatasetExport | None:
     """Write the release of a queued export. A duplicated or late delivery does nothing and
     returns None; a failure marks the export failed with the reason, then re-raises."""
-    token = export_claim(export_id=export_id, worker_id=worker_id)
-    if token is None:
-        return None
-    export = DatasetExport.objects.select_related("created_by").get(pk=export_id)
-    export_root().mkdir(parents=True, exist_ok=True)
-    tmp = temp_folder(export, token)
-    _remove_temp_folders(export.name, keep=tmp.name)
     progress = Progress()
-    owned = DatasetExport.objects.filter(pk=export_id, claim_token=token)
 
-    def beat():
-        owned.update(heartbeat_at=timezone.now(), progress=progress.value)
-
-    try:
+    def work(export: DatasetExport, token: str) -> dict:
+        export_root().mkdir(parents=True, exist_ok=True)
+        tmp = temp_folder(export, token)
+        _remove_temp_folders(export.name, keep=tmp.name)
         final = export_folder(export)
         if (final / "manifest.json").is_file():
-            manifest = _published_manifest(final)  # an earlier run got this far
-        else:
-            tmp.mkdir()
-            with heartbeat(beat):
-                manifest = release_write(export, tmp, progress)
-            manifest = _publish(tmp, final, manifest)
-    except Exception as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        reason = scrub(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
-        _finish(export_id, token, status=DatasetExport.Status.FAILED, error=reason[:2000])
-        raise
-    if not _finish(export_id, token, **_done_fields(manifest)):
-        logger.warning("export %s: finished after its claim was taken back", export.name)
-    export.refresh_from_db()
-    return export
+            return _done_fields(_published_manifest(final))  # an earlier run got this far
+        tmp.mkdir()
+        manifest = release_write(export, tmp, progress)
+        return _done_fields(_publish(tmp, final, manifest))
+
+    def cleanup(export: DatasetExport, token: str) -> None:
+        shutil.rmtree(temp_folder(export, token), ignore_errors=True)
+
+    return claims.run_claimed(
+        DatasetExport,
+        export_id,
+        work,
+        worker_id=worker_id,
+        progress=lambda: {"progress": progress.value},
+        cleanup=cleanup,
+        reason=_reason,
+    )
 
 
 def exports_sweep(*, now=None) -> list[int]:

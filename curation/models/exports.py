@@ -1,15 +1,14 @@
 """Dataset releases."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
+from storyapp.models import ClaimedWork
 from storyapp.names import NAME_MAX, name_constraint, validate_name
 
 
-class DatasetExport(models.Model):
+class DatasetExport(ClaimedWork):
     """An immutable dataset release: a folder of files under var/exports/<name>/."""
 
     class Format(models.TextChoices):
@@ -45,23 +44,7 @@ class DatasetExport(models.Model):
     # What the release should not be trusted for (a split with too few records...).
     warnings = models.JSONField(default=list, blank=True)
     duplicates_skipped = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    # The run that owns the export (curation.exports.runner): claimed with a conditional UPDATE,
-    # kept alive by a heartbeat, taken back by the sweeper when its worker stops beating.
-    claim_token = models.CharField(max_length=64, blank=True)
-    claimed_by = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # When its task was last handed to the queue, and how often the sweeper had to hand it
-    # again because no worker took it (storyapp.claims.requeue_lost).
-    enqueued_at = models.DateTimeField(default=timezone.now)
-    requeues = models.PositiveSmallIntegerField(default=0)
+    # Owned by one run (curation.exports.runner) through storyapp.models.ClaimedWork's fields.
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -83,7 +66,3 @@ class DatasetExport(models.Model):
 
     def get_absolute_url(self):
         return reverse("curation:export_detail", args=[self.name])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED

@@ -209,6 +209,4 @@ def test_the_form_and_the_service_refuse_the_same_values_with_the_same_words(
         finetune_create(
             release=release, base=tiny_student, name="x", enqueue=False, **{name: outside}
         )
-    assert [e.message for e in excinfo.value.error_list if e.code == name] == [
-        LIMITS[name].message
-    ]
+    assert [e.message for e in excinfo.value.error_list if e.code == name] == [LIMITS[name].message]

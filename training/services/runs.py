@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
 
 from curation.judging import GatePolicy, Verdict, judge
 from curation.models import Topic
@@ -17,8 +16,7 @@ from generation.backends import GenerationRequest, backend_for
 from generation.models import ModelProfile
 from generation.prompts import default_messages
 from generation.services.registry import model_lineage_set, model_register
-from storyapp.claims import claim, finish, temp_folder_name, temp_folders_of
-from storyapp.heartbeat import heartbeat
+from storyapp.claims import finish, run_claimed, temp_folder_name, temp_folders_of
 from storyapp.params import seed_plus
 from storyapp.redaction import scrub
 
@@ -89,63 +87,48 @@ def finetune_run(*, job_id: int) -> FineTuneJob | None:
     if int(os.environ.get("RANK", "0")) > 0:
         _finetune_follow(job_id)
         return None
-    token = claim(FineTuneJob, job_id)
-    if token is None:
-        return None
-    job = FineTuneJob.objects.select_related("release", "base").get(pk=job_id)
-    models_root().mkdir(parents=True, exist_ok=True)
-    remove_leftovers(job)
-    tmp = _temp_folder(job, token)
     progress = trainer.Progress()
-    owned = FineTuneJob.objects.filter(pk=job_id, claim_token=token)
 
-    def beat():
-        owned.update(
-            heartbeat_at=timezone.now(),
-            step=progress.step,
-            total_steps=progress.total_steps,
-            tokens_seen=progress.tokens_seen,
-            tokens_per_second=progress.tokens_per_second,
-            losses=progress.losses[-2000:],
-        )
+    def beat() -> dict:
+        return {
+            "step": progress.step,
+            "total_steps": progress.total_steps,
+            "tokens_seen": progress.tokens_seen,
+            "tokens_per_second": progress.tokens_per_second,
+            "losses": progress.losses[-2000:],
+        }
 
     def cancelled() -> bool:
         # Read once a step: a step takes far longer than this query.
         return FineTuneJob.objects.filter(pk=job_id, cancel_requested=True).exists()
 
-    settings_ = _settings(job)
-    try:
-        with heartbeat(beat):
+    def work(job: FineTuneJob, token: str) -> dict | None:
+        models_root().mkdir(parents=True, exist_ok=True)
+        remove_leftovers(job)
+        tmp = _temp_folder(job, token)
+        try:
             outcome = trainer.fine_tune(
-                settings_,
+                _settings(job),
                 export_folder(job.release),
                 job.release.format,
                 tmp,
                 progress=progress,
                 should_stop=cancelled,
             )
-        if outcome is None:
-            shutil.rmtree(tmp, ignore_errors=True)
-            finish(FineTuneJob, job_id, token, status=FineTuneJob.Status.CANCELLED)
-            return FineTuneJob.objects.get(pk=job_id)
-        final = models_root() / job.name
-        tmp.rename(final)
-        _register(job, token, final, outcome, progress)
-    except Exception as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(tmp.parent / f"{tmp.name}-checkpoints", ignore_errors=True)
-        finish(
-            FineTuneJob,
-            job_id,
-            token,
-            status=FineTuneJob.Status.FAILED,
-            error=scrub(f"{type(exc).__name__}: {exc}")[:2000],
-        )
-        logger.exception("fine-tune %s failed", job.name)
-        raise
-    finally:
-        shutil.rmtree(tmp.parent / f"{tmp.name}-checkpoints", ignore_errors=True)
-    return FineTuneJob.objects.get(pk=job_id)
+            if outcome is None:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return {"status": FineTuneJob.Status.CANCELLED}
+            final = models_root() / job.name
+            tmp.rename(final)
+            _register(job, token, final, outcome, progress)  # records the outcome itself
+            return None
+        finally:
+            shutil.rmtree(tmp.parent / f"{tmp.name}-checkpoints", ignore_errors=True)
+
+    def cleanup(job: FineTuneJob, token: str) -> None:
+        shutil.rmtree(_temp_folder(job, token), ignore_errors=True)
+
+    return run_claimed(FineTuneJob, job_id, work, progress=beat, cleanup=cleanup)
 
 
 @transaction.atomic
@@ -207,35 +190,16 @@ def sample_fields(verdict: Verdict) -> dict:
 
 def evaluation_run(*, evaluation_id: int) -> Evaluation | None:
     """Generate the missing samples model by model, judge them, make the blind pairs."""
-    token = claim(Evaluation, evaluation_id)
-    if token is None:
-        return None
-    evaluation = Evaluation.objects.get(pk=evaluation_id)
-    owned = Evaluation.objects.filter(pk=evaluation_id, claim_token=token)
-    policy = GatePolicy.current()
-    topics = dict(Topic.objects.filter(pk__in=evaluation.topic_ids).values_list("pk", "text"))
-    try:
-        with heartbeat(lambda: owned.update(heartbeat_at=timezone.now())):
-            for profile in evaluation.profiles.order_by("pk"):
-                _generate(evaluation, profile, topics, policy)
+
+    def work(evaluation: Evaluation, token: str) -> dict:
+        policy = GatePolicy.current()
+        topics = dict(Topic.objects.filter(pk__in=evaluation.topic_ids).values_list("pk", "text"))
+        for profile in evaluation.profiles.order_by("pk"):
+            _generate(evaluation, profile, topics, policy)
         _pair_up(evaluation)
-        finish(
-            Evaluation,
-            evaluation_id,
-            token,
-            status=Evaluation.Status.DONE,
-            results=evaluation_results(evaluation),
-        )
-    except Exception as exc:
-        finish(
-            Evaluation,
-            evaluation_id,
-            token,
-            status=Evaluation.Status.FAILED,
-            error=scrub(f"{type(exc).__name__}: {exc}")[:2000],
-        )
-        raise
-    return Evaluation.objects.get(pk=evaluation_id)
+        return {"results": evaluation_results(evaluation)}
+
+    return run_claimed(Evaluation, evaluation_id, work)
 
 
 def _generate(evaluation, profile, topics: dict, policy) -> None:
