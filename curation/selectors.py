@@ -1,13 +1,11 @@
 """Read queries of the curation app."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .gates import CHECKS
-from .models import Adjudication, DatasetExport, Guidelines, Review, Story, Theme, ThemeEvent, Topic
+from .models import Adjudication, Guidelines, Review, Story, Theme, ThemeEvent, Topic
 from .text import text_key
 
 STORY_SORTS = {
@@ -152,16 +150,6 @@ def exportable_model_names() -> list[str]:
         .distinct()
         .order_by("model_name")
     )
-
-
-def export_stalled(export: DatasetExport, *, now=None) -> bool:
-    """A running export whose worker stopped beating (the sweeper will take it back)."""
-    if export.status != DatasetExport.Status.RUNNING:
-        return False
-    stale_before = (now or timezone.now()) - timedelta(
-        seconds=settings.STORYAPP_CLAIM_STALE_SECONDS
-    )
-    return export.heartbeat_at is None or export.heartbeat_at < stale_before
 
 
 def locked_usernames() -> set[str]:

@@ -109,3 +109,22 @@ def queues_served(*, now=None) -> set[str]:
 def queue_served(queue: str, *, served: set[str] | None = None) -> bool:
     served = queues_served() if served is None else served
     return "*" in served or queue in served
+
+
+def work_state(row, queue: str, *, now=None) -> dict:
+    """What a page of one row of tracked work shows and whether it polls: it polls only while
+    someone works on it or a worker serves its queue. ``no_worker``: queued, and no live worker
+    serves ``queue``; ``stalled``: running, but its worker stopped beating (the sweeper takes
+    it back)."""
+    now = now or timezone.now()
+    status = row.status
+    no_worker = status == "queued" and not queue_served(queue)
+    stale_before = now - timedelta(seconds=settings.STORYAPP_CLAIM_STALE_SECONDS)
+    beat = getattr(row, "heartbeat_at", None)
+    stalled = status == "running" and (beat is None or beat < stale_before)
+    return {
+        "queue": queue,
+        "no_worker": no_worker,
+        "stalled": stalled,
+        "polling": not (row.is_finished or no_worker or stalled),
+    }

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
-from storyapp.workers import queue_served
+from storyapp.workers import work_state
 
 from .. import selectors
 from ..exports.download import export_file_path, export_zip_stream
@@ -94,20 +94,13 @@ def export_detail(request, name: str):
     if export.status == DatasetExport.Status.DONE:
         path = export_file_path(export, "README.md")
         card = path.read_text(encoding="utf-8") if path else ""
-    # Poll only while someone works on it: not when its worker stopped beating (the sweeper
-    # will queue it again) and not while it waits for a queue that no worker serves.
-    queue = export_run_task.queue_name
-    stalled = selectors.export_stalled(export)
-    no_worker = export.status == DatasetExport.Status.QUEUED and not queue_served(queue)
     context = {
         "export": export,
         "files": sorted(export.files.items()),
         "card": card,
         "percent": round(100 * export.progress / export.total) if export.total else 0,
-        "stalled": stalled,
-        "no_worker": no_worker,
-        "queue": queue,
-        "polling": not (export.is_finished or stalled or no_worker),
+        # Polls only while someone works on it (storyapp.workers.work_state).
+        **work_state(export, export_run_task.queue_name),
         "max_attempts": settings.STORYAPP_MAX_ATTEMPTS,
     }
     return render_page(

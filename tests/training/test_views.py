@@ -91,3 +91,29 @@ def test_a_fine_tune_is_launched_from_the_page(
             },
         )
     assert response.status_code == 302 and len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_the_evaluation_page_polls_only_while_a_worker_can_take_it(editor_client):
+    """One page state for tracked work: no worker on `train`, the page says so and stops
+    polling (286); an idle worker on it, the page polls; a silent claim, it says so."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import EvaluationFactory, WorkerHeartbeatFactory
+
+    evaluation = EvaluationFactory()
+    url = evaluation.get_absolute_url()
+    page = editor_client.get(url).content.decode()
+    assert "No worker is serving queue <strong>train</strong>" in page
+    assert 'hx-trigger="every' not in page
+    assert editor_client.get(url, headers={"HX-Request": "true"}).status_code == 286
+    WorkerHeartbeatFactory(queues=["train"])
+    page = editor_client.get(url).content.decode()
+    assert "No worker is serving" not in page and 'hx-trigger="every 3s"' in page
+    evaluation.status, evaluation.claimed_by = "running", "gone:1:1"
+    evaluation.heartbeat_at = timezone.now() - timedelta(hours=1)
+    evaluation.save()
+    page = editor_client.get(url).content.decode()
+    assert "stopped responding (gone:1:1" in page and 'hx-trigger="every' not in page

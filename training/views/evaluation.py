@@ -13,11 +13,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
+from storyapp.workers import work_state
 
 from ..forms import EvaluationForm
 from ..models import Evaluation
 from ..selectors import comparison_results, evaluation_results
 from ..services.evaluation import evaluation_create
+from ..tasks import QUEUE
 
 
 @require_GET
@@ -76,11 +78,12 @@ def evaluation_detail(request, pk: int):
         "comparisons": comparison_results(Evaluation.objects.filter(pk=pk)),
         "done": evaluation.samples.count(),
         "total": len(evaluation.topic_ids) * evaluation.profiles.count(),
+        **work_state(evaluation, QUEUE),
     }
     return render_page(
         request,
         "training/evaluation_detail.html",
         context,
         partial="evaluation-status",
-        finished=evaluation.is_finished,
+        finished=not context["polling"],
     )

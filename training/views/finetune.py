@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
-from storyapp.workers import queue_served
+from storyapp.workers import work_state
 
 from ..forms import FineTuneForm
 from ..models import FineTuneJob
@@ -90,7 +90,6 @@ def finetune_detail(request, pk: int):
     job = get_object_or_404(
         FineTuneJob.objects.select_related("release", "base", "output_model"), pk=pk
     )
-    no_worker = job.status == FineTuneJob.Status.QUEUED and not queue_served(QUEUE)
     remaining = None
     if job.step and job.total_steps and job.started_at and not job.is_finished:
         elapsed = (timezone.now() - job.started_at).total_seconds()
@@ -100,9 +99,7 @@ def finetune_detail(request, pk: int):
         "curve": loss_curve(job.losses),
         "curve_size": CURVE,
         "eta_seconds": remaining,
-        "no_worker": no_worker,
-        "queue": QUEUE,
-        "polling": not job.is_finished and not no_worker,
+        **work_state(job, QUEUE),
         "can_launch": request.user.has_perm("training.launch_finetune"),
         "perplexity": {
             "base": _perplexity(job.base_val_loss),
