@@ -38,3 +38,15 @@ def tiny_student(db, tiny_model_folder):  # noqa: F811
         max_new_tokens=8,
         batch_size=4,
     )
+
+
+@pytest.fixture
+def models(db, monkeypatch):
+    """Two students, "weak" and "good", whose backend (test_evaluation.PerModel) writes
+    cut-off and good stories."""
+    from tests.training.test_evaluation import PerModel
+
+    weak = ModelProfileFactory(name="weak", role="student")
+    good = ModelProfileFactory(name="good", role="student")
+    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
+    return weak, good

@@ -1,7 +1,6 @@
 import pytest
 
 from tests.factories import TopicFactory
-from tests.training.test_evaluation import models  # noqa: F401
 from training.models import Judgment
 from training.selectors import comparison_results
 from training.services.comparison import judgment_next_for, judgment_record

@@ -34,14 +34,6 @@ class PerModel:
         return results
 
 
-@pytest.fixture
-def models(db, monkeypatch):
-    weak = ModelProfileFactory(name="weak", role="student")
-    good = ModelProfileFactory(name="good", role="student")
-    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
-    return weak, good
-
-
 @pytest.mark.django_db
 def test_an_evaluation_judges_every_story_and_reports_per_model(models):
     weak, good = models

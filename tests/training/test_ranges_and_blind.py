@@ -11,22 +11,13 @@ from django.db import DataError
 from django.urls import reverse
 
 from storyapp.params import SEED_MAX
-from tests.factories import ModelProfileFactory, TopicFactory
-from tests.training.test_evaluation import PerModel
+from tests.factories import TopicFactory
 from training.models import Evaluation, EvaluationSample
 from training.selectors import evaluation_results
 from training.services.evaluation import evaluation_create
 from training.services.finetune import finetune_create
 from training.services.paths import models_root
 from training.services.runs import evaluation_run, remove_leftovers
-
-
-@pytest.fixture
-def models(db, monkeypatch):
-    weak = ModelProfileFactory(name="weak", role="student")
-    good = ModelProfileFactory(name="good", role="student")
-    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
-    return weak, good
 
 
 def _evaluate(*args):
