@@ -1,14 +1,20 @@
-"""Releases, curation's public surface for what an export wrote: one object per export format
-(how a record yields prompt and story, whether a model can be trained on it), and a reader
+"""Releases, curation's public surface for what an export wrote: the export formats (one
+object per format, ``curation.exports.formats``: how its lines are built, its Arrow columns,
+how a record yields prompt and story, whether a model can be trained on it), and a reader
 (splits, records, the manifest's figures, the topics a release held out). Training and the
 benches read releases through this module only, never by matching format names or opening a
 release's files themselves."""
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from .exports.formats import (
+    FORMATS,
+    ExportFormat,
+    ReleaseNotTrainable,
+    format_of,
+    format_register,
+)
 from .exports.layout import SPLITS, export_folder
 from .exports.runner import export_run
 from .exports.services import export_create
@@ -17,7 +23,7 @@ from .models import DatasetExport, Story, Theme, Topic
 __all__ = [
     "FORMATS",
     "SPLITS",
-    "ReleaseFormat",
+    "ExportFormat",
     "ReleaseNotTrainable",
     "export_create",
     "export_folder",
@@ -29,62 +35,6 @@ __all__ = [
     "release_records",
     "trainable_formats",
 ]
-
-
-class ReleaseNotTrainable(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class ReleaseFormat:
-    """An export format, as readers see it. ``split`` turns one line of a split's JSONL into
-    (prompt, completion) in the conversational form (lists of messages); None when the format
-    has no boundary between prompt and story (it cannot be trained on)."""
-
-    name: str
-    split: Callable[[dict], tuple[list, list]] | None
-    why_not_trainable: str = ""
-
-    @property
-    def trainable(self) -> bool:
-        return self.split is not None
-
-
-def _chat(record: dict) -> tuple[list, list]:
-    *prompt, answer = record["messages"]
-    return prompt, [answer]
-
-
-def _prompt_completion(record: dict) -> tuple[list, list]:
-    return record["prompt"], record["completion"]
-
-
-FORMATS: dict[str, ReleaseFormat] = {}
-
-
-def format_register(fmt: ReleaseFormat) -> ReleaseFormat:
-    """Make a format known to every reader (training, benches)."""
-    FORMATS[fmt.name] = fmt
-    return fmt
-
-
-format_register(ReleaseFormat(DatasetExport.Format.CHAT, _chat))
-format_register(ReleaseFormat(DatasetExport.Format.PROMPT_COMPLETION, _prompt_completion))
-format_register(
-    ReleaseFormat(
-        DatasetExport.Format.TEXT,
-        None,
-        "A text release has no boundary between prompt and story; export the release as chat "
-        "or prompt-completion to fine-tune on it.",
-    )
-)
-
-
-def format_of(name: str) -> ReleaseFormat:
-    try:
-        return FORMATS[name]
-    except KeyError:
-        raise ReleaseNotTrainable(f"Unknown release format {name!r}.") from None
 
 
 def trainable_formats() -> list[str]:

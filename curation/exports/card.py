@@ -8,15 +8,8 @@ from django.template.loader import render_to_string
 from ..approval import Policy
 from ..gates import GatePolicy
 from ..models import DatasetExport
+from .formats import format_of
 from .layout import SPLITS
-
-RECORD_SHAPES: dict[str, str] = {
-    DatasetExport.Format.CHAT: '`{"messages": [system?, user prompt, assistant story]}`',
-    DatasetExport.Format.PROMPT_COMPLETION: (
-        '`{"prompt": [system?, user], "completion": [assistant story]}`'
-    ),
-    DatasetExport.Format.TEXT: '`{"text": "<user prompt>\\n\\n<story>"}`',
-}
 
 
 def _percent(share) -> str:
@@ -30,7 +23,7 @@ def card_render(export: DatasetExport, manifest: dict) -> str:
         {
             "export": export,
             "split_counts": [(split, manifest["counts"][split]) for split in SPLITS],
-            "record_shape": RECORD_SHAPES[export.format],
+            "record_shape": format_of(export.format).shape,
             "val_fraction": f"{export.val_fraction:g}",
             "models": manifest["models"],
             "templates": manifest["template_versions"],

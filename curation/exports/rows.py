@@ -5,7 +5,6 @@ to_json on PostgreSQL), from the prompt messages stored with the story; Python o
 lines to their split. No per-row ORM work, so memory stays flat however many stories there are.
 """
 
-import json
 from typing import NamedTuple
 
 from django.db import connection
@@ -26,6 +25,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, JSONObject, NullIf
 
 from ..models import DatasetExport, Review, Story
+from .formats import format_of
 
 CHUNK = 2000
 
@@ -53,21 +53,10 @@ class JSONLine(Func):
     """
 
     output_field = TextField()
-    TEMPLATES: dict[str, str] = {
-        DatasetExport.Format.CHAT: (
-            "'{{\"messages\": ' || CASE WHEN substr({m}, 1, 2) = '[{{' "
-            "THEN substr({m}, 1, length({m}) - 1) ELSE {user_open} END || ', ' || {answer} "
-            "|| ']}}'"
-        ),
-        DatasetExport.Format.PROMPT_COMPLETION: (
-            "'{{\"prompt\": ' || CASE WHEN substr({m}, 1, 2) = '[{{' THEN {m} "
-            "ELSE {user_open} || ']' END || ', \"completion\": [' || {answer} || ']}}'"
-        ),
-    }
 
-    def __init__(self, messages, prompt, story, *, fmt: str):
+    def __init__(self, messages, prompt, story, *, template: str):
         super().__init__(messages, prompt, story)
-        self.fmt = fmt
+        self.template = template
 
     def _sql(self, compiler, connection, quote: str):
         (m, m_params), (prompt, p_params), (story, s_params) = (
@@ -75,9 +64,9 @@ class JSONLine(Func):
         )
         user_open = '\'[{"role": "user", "content": \' || ' + quote.format(prompt) + " || '}'"
         answer = '\'{"role": "assistant", "content": \' || ' + quote.format(story) + " || '}'"
-        sql = self.TEMPLATES[self.fmt].format(m=m, user_open=user_open, answer=answer)
+        sql = self.template.format(m=m, user_open=user_open, answer=answer)
         # Parameters in the order their placeholders appear in the SQL.
-        m_uses = 3 if self.fmt == DatasetExport.Format.CHAT else 2
+        m_uses = self.template.count("{m}")
         return sql, [*m_params * m_uses, *p_params, *s_params]
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -85,21 +74,6 @@ class JSONLine(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self._sql(compiler, connection, "to_json(({})::text)::text")
-
-
-def _text_line(messages_json: str, prompt: str, story: str) -> str:
-    """A text record: the user prompt, a blank line, the story. A story stored without chat
-    messages uses its stored exact prompt."""
-    messages = json.loads(messages_json) if messages_json else []
-    user = next(
-        (
-            m.get("content", "")
-            for m in (messages if isinstance(messages, list) else [])
-            if isinstance(m, dict) and m.get("role") == "user"
-        ),
-        prompt,
-    )
-    return json.dumps({"text": f"{user}\n\n{story}"}, ensure_ascii=False)
 
 
 # What export_rows yields, one tuple per story, in this order: each name with the column or
@@ -173,11 +147,12 @@ def export_rows(export: DatasetExport):
         edited = Exists(Review.objects.filter(story=OuterRef("pk")).exclude(edited_text=""))
     story = Coalesce(*texts, output_field=TextField())
     messages = Cast("prompt_messages", TextField())
-    text_format = export.format == DatasetExport.Format.TEXT
-    if text_format:
+    fmt = format_of(export.format)
+    line = fmt.line
+    if fmt.sql is None:
         parts = {"messages_json": messages, "prompt_text": F("prompt"), "story": story}
     else:
-        parts = {"line": JSONLine(messages, F("prompt"), story, fmt=export.format)}
+        parts = {"line": JSONLine(messages, F("prompt"), story, template=fmt.sql)}
     meta = JSONObject(
         topic_id=F("topic_id"),
         topic=F("topic__text"),
@@ -208,7 +183,7 @@ def export_rows(export: DatasetExport):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
-            if text_format:
-                yield from ((*row[:head], _text_line(*row[head:])) for row in chunk)
+            if line is not None:
+                yield from ((*row[:head], line(*row[head:])) for row in chunk)
             else:
                 yield from chunk

@@ -8,6 +8,7 @@ from storyapp.params import SEED_HELP, seed_valid
 
 from .. import tasks
 from ..models import DatasetExport, Theme
+from .formats import FORMATS
 from .layout import export_root
 from .rows import exportable_stories
 
@@ -38,10 +39,12 @@ def export_validate(
         )
     elif _name_in_use(name):
         errors.append(_name_taken(name))
-    if fmt not in DatasetExport.Format.values:
+    if fmt not in FORMATS:
         errors.append(
             ValidationError(
-                "Format must be chat, prompt-completion or text.", code="export_format_invalid"
+                "Format must be one of %(formats)s.",
+                code="export_format_invalid",
+                params={"formats": ", ".join(FORMATS)},
             )
         )
     if min_score is not None and not 1 <= min_score <= 5:

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from ..checks import REPETITIVE_RATIO, story_checks
 from ..models import Adjudication, DatasetExport, Review, Story
+from .formats import format_of
 from .rows import exportable_stories
 
 # Below this many records a split measures nothing reliably: the release says so.
@@ -163,9 +164,4 @@ def _agreement(stories) -> dict:
 
 def story_of_line(line: str, fmt: str) -> str:
     """The story text of a JSONL record (to re-check a reviewer's edit)."""
-    record = json.loads(line)
-    if fmt == DatasetExport.Format.CHAT:
-        return record["messages"][-1]["content"]
-    if fmt == DatasetExport.Format.PROMPT_COMPLETION:
-        return record["completion"][-1]["content"]
-    return record["text"].split("\n\n", 1)[-1]
+    return format_of(fmt).story_of(json.loads(line))

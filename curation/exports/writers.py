@@ -6,7 +6,7 @@ import json
 from concurrent.futures import Future
 from pathlib import Path
 
-from ..models import DatasetExport
+from .formats import format_of
 from .layout import HF_ARROW, SPLITS
 
 
@@ -27,12 +27,7 @@ def _arrow_schema(fmt: str):
             ("reviews", pa.int64()),
         ]
     )
-    if fmt == DatasetExport.Format.CHAT:
-        record = [("messages", pa.list_(message))]
-    elif fmt == DatasetExport.Format.PROMPT_COMPLETION:
-        record = [("prompt", pa.list_(message)), ("completion", pa.list_(message))]
-    else:
-        record = [("text", pa.string())]
+    record = format_of(fmt).columns(pa, message)
     return pa.schema([("id", pa.int64()), *record, ("metadata", metadata)])
 
 
