@@ -58,3 +58,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_storyapp_{TEST_RUN}"}  # noqa: F405
+# A kind of tracked work made from storyapp's base and skeleton alone (tests/toywork).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.toywork"]  # noqa: F405
