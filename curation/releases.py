@@ -18,7 +18,7 @@ from .exports.formats import (
 from .exports.layout import SPLITS, export_folder
 from .exports.runner import export_run
 from .exports.services import export_create
-from .models import DatasetExport, Story, Theme, Topic
+from .models import DatasetExport, Story, Topic
 
 __all__ = [
     "FORMATS",
@@ -65,7 +65,8 @@ def held_out_topics(release: DatasetExport) -> list[int]:
         "topic_id"
     )
     return list(
-        Topic.objects.filter(status=Topic.Status.APPROVED, theme__status=Theme.Status.APPROVED)
+        Topic.objects.wanted()
+        .filter(status=Topic.Status.APPROVED)
         .exclude(pk__in=trained)
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -162,3 +162,11 @@ def locked_usernames() -> set[str]:
             failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
         ).values_list("username", flat=True)
     )
+
+
+def topic_passed_in_job(*, generation_job_id: int, topic_id: int) -> bool:
+    """Whether a generation job stored a story of this topic that passed the gates (what
+    "generate until it passes" asks curation before sampling the topic again)."""
+    return Story.objects.filter(
+        generation_job_id=generation_job_id, topic_id=topic_id, auto_rejected=False
+    ).exists()

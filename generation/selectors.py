@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from curation.models import Story, Topic
+from curation.models import Story, StoryQuerySet, Topic
 from storyapp.workers import queues_served
 
 from .models import GenerationJob, JobItem, PromptTemplate
@@ -89,10 +89,7 @@ def job_quality(job: GenerationJob) -> dict:
         return quality
     stories = Story.objects.filter(generation_job_id=job.pk)
     figures = stories.aggregate(
-        n=Count("pk"),
-        passed=Count("pk", filter=Q(auto_rejected=False)),
-        trimmed=Count("pk", filter=~Q(auto_edited_text="")),
-        cut_off=Count("pk", filter=Q(cut_off=True)),
+        **StoryQuerySet.quality_figures(),
         topics=Count("topic", distinct=True),
         topics_passed=Count("topic", distinct=True, filter=Q(auto_rejected=False)),
     )

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,6 +55,21 @@ class Provenance(models.Model):
         abstract = True
 
 
+def wanted_topic(prefix: str = "") -> Q:
+    """The one definition of a topic still wanted: its theme approved, itself not rejected
+    (``prefix``: the path to the topic, e.g. "topic__"). Stories of wanted topics go to
+    reviewers; approved stories of approved wanted topics are exported; stories jobs write for
+    wanted topics; evaluations hold out approved ones."""
+    return Q(**{f"{prefix}theme__status": Theme.Status.APPROVED}) & ~Q(
+        **{f"{prefix}status": "rejected"}
+    )
+
+
+class TopicQuerySet(models.QuerySet):
+    def wanted(self):
+        return self.filter(wanted_topic())
+
+
 class Topic(Provenance):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -79,6 +94,8 @@ class Topic(Provenance):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
+    objects = TopicQuerySet.as_manager()
+
     class Meta:
         ordering = ["theme_id", "pk"]
         constraints = [
@@ -102,15 +119,23 @@ class Topic(Provenance):
 class StoryQuerySet(models.QuerySet):
     def reviewable(self):
         """Stories whose topic and theme are still wanted: only these go to reviewers."""
-        return self.filter(topic__theme__status=Theme.Status.APPROVED).exclude(
-            topic__status=Topic.Status.REJECTED
-        )
+        return self.filter(wanted_topic("topic__"))
 
     def exportable(self):
         """Approved stories whose topic is not rejected and whose theme is approved."""
-        return self.filter(
-            status=Story.Status.APPROVED, topic__theme__status=Theme.Status.APPROVED
-        ).exclude(topic__status=Topic.Status.REJECTED)
+        return self.filter(wanted_topic("topic__"), status=Story.Status.APPROVED)
+
+    @staticmethod
+    def quality_figures() -> dict:
+        """The story-quality aggregates, one definition for every page that shows them (a
+        job's summary, the overview per model): stories, through the gates, trimmed, cut off.
+        Use with ``aggregate(**...)`` or ``annotate(**...)``."""
+        return {
+            "n": Count("pk"),
+            "passed": Count("pk", filter=Q(auto_rejected=False)),
+            "trimmed": Count("pk", filter=~Q(auto_edited_text="")),
+            "cut_off": Count("pk", filter=Q(cut_off=True)),
+        }
 
 
 class Story(Provenance, CheckedText):

@@ -6,7 +6,8 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from curation.models import Story, Theme, Topic
+from curation.models import Theme, Topic
+from curation.selectors import topic_passed_in_job
 from curation.services.stories import story_add_generated
 from curation.services.topics import topics_add_generated
 from storyapp.heartbeat import heartbeat
@@ -123,9 +124,7 @@ def _sample_again(job: GenerationJob, item: JobItem) -> None:
     more sample (a new seed), up to ``until_pass`` samples."""
     if item.topic_id is None:  # a topics item: nothing to sample again
         return
-    passed = Story.objects.filter(
-        generation_job_id=job.pk, topic_id=item.topic_id, auto_rejected=False
-    ).exists()
+    passed = topic_passed_in_job(generation_job_id=job.pk, topic_id=item.topic_id)
     samples = JobItem.objects.filter(job=job, topic_id=item.topic_id)
     if passed or samples.count() >= job.until_pass:
         return

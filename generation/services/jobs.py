@@ -39,9 +39,7 @@ def _select_themes(selection) -> list[Theme]:
 
 
 def _select_topics(selection) -> list[Topic]:
-    eligible = Topic.objects.exclude(status=Topic.Status.REJECTED).filter(
-        theme__status=Theme.Status.APPROVED
-    )
+    eligible = Topic.objects.wanted()
     if selection in (None, "not-rejected"):
         topics = list(eligible.order_by("pk"))
     elif selection == "approved":
