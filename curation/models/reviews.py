@@ -78,6 +78,11 @@ class Review(models.Model):
     def __str__(self):
         return f"review of {self.story_id} by {self.reviewer_id}"
 
+    @property
+    def rubric_scores(self) -> list[tuple[str, int | None]]:
+        """(axis, score) for each rubric axis, in the model's order: what a review card shows."""
+        return [(axis, getattr(self, axis)) for axis in self.RUBRIC]
+
 
 class Adjudication(models.Model):
     """An admin's decision on a story the policy could not decide (or an override)."""

@@ -192,3 +192,13 @@ def test_the_write_rule_sees_a_foreign_write(tmp_path):
     )
     assert foreign_writes("training", module) == {("ModelProfile", 3, "update")}
     assert foreign_writes("generation", module) == set()
+
+
+def test_template_blocks_are_closed_by_name():
+    bare = sorted(
+        str(path.relative_to(ROOT))
+        for folder in (*APPS, "templates")
+        for path in (ROOT / folder).rglob("*.html")
+        if "{% endblock %}" in path.read_text()
+    )
+    assert bare == []

@@ -171,3 +171,18 @@ def test_an_edit_is_shown_side_by_side_with_words_marked(admin_client, make_user
     body = admin_client.get(story.get_absolute_url()).content.decode()
     assert "<del>old</del>" in body and "<ins>young</ins>" in body
     assert "&lt;b&gt;noon&lt;/b&gt;" in body and "<b>noon" not in body
+
+
+@pytest.mark.django_db
+def test_the_review_card_shows_every_rubric_axis_from_the_model(make_user, editor_client):
+    from curation.models import Review
+    from curation.services.reviews import review_submit
+    from tests.factories import StoryFactory, review_data
+
+    story = StoryFactory()
+    scores = dict(zip(Review.RUBRIC, (2, 3, 4, 5), strict=True))
+    review_submit(
+        story_id=story.pk, reviewer=make_user("r", "Reviewer"), data=review_data(4, **scores)
+    )
+    page = editor_client.get(story.get_absolute_url()).content.decode()
+    assert ", ".join(f"{axis} {score}" for axis, score in scores.items()) in page
