@@ -109,7 +109,7 @@ def make_review_data(
                             "seed": None,
                         },
                         created_at=now - timedelta(minutes=stories - i),
-                        **story_checks(text, "stop"),
+                        **Story.check_fields(story_checks(text, "stop")),
                     )
                 )
                 plan.append(n_reviews)

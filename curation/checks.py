@@ -6,6 +6,7 @@ that miss it mechanically so reviewers spend their attention on the rest.
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 # A story whose share of repeated word trigrams reaches this is flagged "repetitive".
 REPETITIVE_RATIO = 0.2
@@ -48,8 +49,21 @@ def looks_english(words: list[str]) -> bool:
     return share >= 0.12
 
 
+# Checks added beside the built-in ones: name -> f(text, finish_reason) -> a JSON value. Their
+# results are stored in CheckedText.checks (no new column, no migration); a gate or a page
+# reads them from there.
+EXTRA_CHECKS: dict[str, Callable[[str, str], object]] = {}
+
+
+def check_register(name: str, check: Callable[[str, str], object]) -> None:
+    """Add a check: every story stored and every evaluation sample judged from now on carries
+    its result."""
+    EXTRA_CHECKS[name] = check
+
+
 def story_checks(text: str, finish_reason: str = "") -> dict:
-    """The check fields of a Story for ``text`` (near-duplicates are found separately)."""
+    """The check fields of a Story for ``text`` (near-duplicates are found separately): the
+    built-in ones, then those of EXTRA_CHECKS."""
     words = [word.casefold() for word in _WORD.findall(text)]
     stripped = text.rstrip()
     return {
@@ -58,6 +72,7 @@ def story_checks(text: str, finish_reason: str = "") -> dict:
         "cut_off": finish_reason == "length" or not ends_a_sentence(stripped),
         "repeated_ngram_ratio": repeated_ngram_ratio(words),
         "not_english": not looks_english(words),
+        **{name: check(text, finish_reason) for name, check in EXTRA_CHECKS.items()},
     }
 
 

@@ -20,17 +20,23 @@ class CheckedText(models.Model):
     cut_off = models.BooleanField(default=False)
     repeated_ngram_ratio = models.FloatField(default=0.0)
     not_english = models.BooleanField(default=False)
+    # The results of checks added with curation.checks.check_register (no column of their own).
+    checks = models.JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True
 
     @classmethod
     def check_fields(cls, checks: dict) -> dict:
-        """The check fields of ``checks`` this model stores."""
-        return {name: checks[name] for name in CHECK_COLUMNS if name in checks}
+        """The fields to store for the results ``checks``: each built-in check in its column,
+        the others in ``checks``."""
+        return {
+            **{name: checks[name] for name in CHECK_COLUMNS if name in checks},
+            "checks": {name: value for name, value in checks.items() if name not in CHECK_COLUMNS},
+        }
 
 
-CHECK_COLUMNS = tuple(f.name for f in CheckedText._meta.fields)
+CHECK_COLUMNS = tuple(f.name for f in CheckedText._meta.fields if f.name != "checks")
 
 
 class Provenance(models.Model):

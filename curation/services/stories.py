@@ -31,7 +31,7 @@ def story_add_generated(
         auto_edited_text=verdict.judged_text if verdict.trimmed else "",
         original_paragraph_count=verdict.checks["paragraph_count"] if verdict.trimmed else None,
         **provenance,
-        **verdict.judged_checks,
+        **Story.check_fields(verdict.judged_checks),
         near_duplicate_of_id=near,
     )
     rejections = verdict.rejections

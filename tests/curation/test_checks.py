@@ -49,8 +49,8 @@ def test_non_english_text_is_flagged():
 
 
 def test_every_check_field_has_its_column_on_every_checked_text():
-    """A new check field is a new column of CheckedText: stories and evaluation samples both
-    get it, and storing a verdict never meets a field with no column."""
+    """Each built-in check field has its column on CheckedText (stories and evaluation samples
+    both); a registered check's result goes to ``checks``."""
     from curation.checks import story_checks
     from curation.models import CHECK_COLUMNS, Story
     from training.models import EvaluationSample
@@ -58,4 +58,7 @@ def test_every_check_field_has_its_column_on_every_checked_text():
     assert set(story_checks("One fox.\n\nTwo foxes.", "stop")) == set(CHECK_COLUMNS)
     for model in (Story, EvaluationSample):
         assert set(CHECK_COLUMNS) <= {f.name for f in model._meta.concrete_fields}
-    assert EvaluationSample.check_fields({"cut_off": True, "unknown": 1}) == {"cut_off": True}
+    assert EvaluationSample.check_fields({"cut_off": True, "added": 1}) == {
+        "cut_off": True,
+        "checks": {"added": 1},
+    }
