@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from storyapp.models import TrackedWork
+from storyapp.models import ClaimedWork, TrackedWork
 from storyapp.names import NAME_MAX, name_constraint, validate_name
 
 
@@ -289,8 +289,9 @@ class JobItem(models.Model):
         return f"{self.job_id}:{self.key}"
 
 
-class ModelTest(models.Model):
-    """One short test generation on a profile, run as a task; the page polls for its outcome."""
+class ModelTest(ClaimedWork):
+    """One short test generation on a profile, run as a task (storyapp.claims.run_claimed); the
+    page polls for its outcome. Never retried: the sweeper fails one whose worker died."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -299,17 +300,13 @@ class ModelTest(models.Model):
         FAILED = "failed", "Failed"
 
     WAITING = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
 
     profile = models.ForeignKey(ModelProfile, on_delete=models.CASCADE, related_name="tests")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     output = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

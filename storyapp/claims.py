@@ -99,7 +99,11 @@ def run_claimed(
         logger.warning("%s %s failed", model.__name__, pk, exc_info=True)
         raise
     if outcome is not None and not finish(
-        model, pk, token, **{"status": model.Status.DONE, **outcome}
+        model,
+        pk,
+        token,
+        **({"status": model.Status.DONE} if "status" not in outcome else {}),
+        **outcome,
     ):
         logger.warning("%s %s: finished after its claim was taken back", model.__name__, pk)
     row.refresh_from_db()

@@ -120,8 +120,10 @@ def work_state(row, queue: str, *, now=None) -> dict:
     status = row.status
     no_worker = status == "queued" and not queue_served(queue)
     stale_before = now - timedelta(seconds=settings.STORYAPP_CLAIM_STALE_SECONDS)
+    # Only claimed work beats; a row without a heartbeat is never called stalled.
+    beats = hasattr(row, "heartbeat_at")
     beat = getattr(row, "heartbeat_at", None)
-    stalled = status == "running" and (beat is None or beat < stale_before)
+    stalled = beats and status == "running" and (beat is None or beat < stale_before)
     return {
         "queue": queue,
         "no_worker": no_worker,

@@ -10,7 +10,7 @@ from curation.models import Theme, Topic
 from curation.selectors import topic_passed_in_job
 from curation.services.stories import story_add_generated
 from curation.services.topics import topics_add_generated
-from storyapp.heartbeat import heartbeat
+from storyapp.claims import run_claimed
 from storyapp.params import seed_plus
 from storyapp.workers import activity, worker_identity
 
@@ -278,36 +278,31 @@ def _generate(backend, requests, on_result) -> None:
 def model_test_run(*, test_id: int, backend=None) -> None:
     """Run one short generation for a queued ModelTest and store its outcome on it.
 
-    Claimed queued -> running with a conditional UPDATE (a duplicated task does nothing) and
-    kept alive by a heartbeat; whatever happens, the test ends succeeded or failed with the
-    reason (``model_tests_sweep`` fails one whose worker died)."""
-    now = timezone.now()
-    claimed = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.QUEUED).update(
-        status=ModelTest.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if not claimed:
-        return
-    profile = ModelTest.objects.select_related("profile").get(pk=test_id).profile
-    request = GenerationRequest(
-        messages=TEST_MESSAGES,
-        max_new_tokens=min(32, profile.max_new_tokens),
-        temperature=profile.temperature,
-        top_p=profile.top_p,
-        seed=profile.seed,
-    )
-    running = ModelTest.objects.filter(pk=test_id, status=ModelTest.Status.RUNNING)
-    outcome = []
-    with heartbeat(lambda: running.update(heartbeat_at=timezone.now())):
+    The skeleton of claimed work (storyapp.claims.run_claimed): a duplicated task does
+    nothing, a heartbeat keeps the claim, and the test ends succeeded or failed with the reason
+    (``model_tests_sweep`` fails one whose worker died)."""
+
+    def work(test: ModelTest, token: str) -> dict:
+        profile = test.profile
+        request = GenerationRequest(
+            messages=TEST_MESSAGES,
+            max_new_tokens=min(32, profile.max_new_tokens),
+            temperature=profile.temperature,
+            top_p=profile.top_p,
+            seed=profile.seed,
+        )
+        outcome: list[GenerationResult] = []
         _generate(backend or backend_for(profile), [request], lambda i, r: outcome.append(r))
-    result = outcome[0].sanitized()
-    running.update(
-        status=ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED,
-        output=result.text,
-        error=result.error,
-        latency_ms=result.latency_ms,
-        completion_tokens=result.completion_tokens,
-        finished_at=timezone.now(),
-    )
+        result = outcome[0].sanitized()
+        return {
+            "status": ModelTest.Status.FAILED if result.error else ModelTest.Status.SUCCEEDED,
+            "output": result.text,
+            "error": result.error,
+            "latency_ms": result.latency_ms,
+            "completion_tokens": result.completion_tokens,
+        }
+
+    run_claimed(ModelTest, test_id, work)
 
 
 def model_tests_run_waiting(*, profile, backend) -> int:
