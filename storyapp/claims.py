@@ -98,13 +98,13 @@ def run_claimed(
         finish(model, pk, token, status=model.Status.FAILED, error=reason(exc))
         logger.warning("%s %s failed", model.__name__, pk, exc_info=True)
         raise
-    if outcome is not None and not finish(
-        model,
-        pk,
-        token,
-        **({"status": model.Status.DONE} if "status" not in outcome else {}),
-        **outcome,
-    ):
+    # ``outcome`` names its status where DONE is not one of the model's (a model test).
+    fields = (
+        outcome
+        if outcome is None or "status" in outcome
+        else {"status": model.Status.DONE, **outcome}
+    )
+    if fields is not None and not finish(model, pk, token, **fields):
         logger.warning("%s %s: finished after its claim was taken back", model.__name__, pk)
     row.refresh_from_db()
     return row

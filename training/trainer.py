@@ -14,8 +14,6 @@ from pathlib import Path
 
 from curation.releases import SPLITS, ReleaseNotTrainable, release_records
 
-__all__ = ["ReleaseNotTrainable", "release_records"]  # callers read releases through here
-
 logger = logging.getLogger(__name__)
 
 
