@@ -136,12 +136,14 @@ def curation_figures() -> dict:
 
     generated = Story.objects.count()
     approved = Story.objects.exportable().count()
+    as_written = Story.objects.filter(passed_as_written=True).count()
     jobs = GenerationJob.objects.aggregate(start=Min("created_at"), end=Max("finished_at"))
     end = max(filter(None, [jobs["end"], Review.objects.aggregate(m=Max("created_at"))["m"]]))
     return {
         "themes": GenerationJob.objects.filter(kind="topics").count() * 20,
         "stories_generated": generated,
         "stories_approved": approved,
+        "as_written_share": round(as_written / generated, 3) if generated else None,
         "gate_pass_share": round(approved / generated, 3) if generated else None,
         "minutes": round((end - jobs["start"]).total_seconds() / 60, 1),
     }
@@ -248,7 +250,8 @@ def main():
     c, f = report["curation"], report["finetune"]
     print(
         f"Release: {release.train_count} train + {release.validation_count} validation stories "
-        f"({c['stories_generated']} generated, {c['gate_pass_share']:.0%} through the gates, "
+        f"({c['stories_generated']} generated, {c['as_written_share']:.0%} passed the gates "
+        f"as written, {c['gate_pass_share']:.0%} kept after the repair, "
         f"{c['minutes']} min)"
     )
     print(
@@ -262,7 +265,7 @@ def main():
             f"Held-out ({report['evaluation']['topics']} topics) {name}: "
             f"{row['passed']}/{row['n']} pass the gates as written "
             f"(95% {row['pass_low']:.2f}-{row['pass_high']:.2f}), "
-            f"{row['usable']}/{row['n']} usable after the trim "
+            f"{row['usable']}/{row['n']} kept after the repair "
             f"(95% {row['usable_low']:.2f}-{row['usable_high']:.2f}), "
             f"{row['mean_paragraphs']} paragraphs, {row['mean_words']} words, "
             f"cut off {row['cut_off_share']:.0%}, distinct-2 {row['distinct_2']}, "

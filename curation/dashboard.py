@@ -81,8 +81,8 @@ def _per_model() -> list[dict]:
 
 
 def _model_quality() -> list[dict]:
-    """Per model: stories written, share through the quality gates, trimmed, cut off, approved
-    by reviewers, mean words."""
+    """Per model: stories written, share passed as written, through the quality gates,
+    repaired, cut off, approved by reviewers, mean words."""
     # Rows of plain dicts: the figures' names come from quality_figures().
     rows = cast(
         Iterable[dict[str, Any]],
@@ -100,7 +100,7 @@ def _model_quality() -> list[dict]:
             "n": row["n"],
             **{
                 f"{key}_share": round(row[key] / row["n"], 3)
-                for key in ("passed", "trimmed", "cut_off", "approved")
+                for key in ("as_written", "passed", "repaired", "cut_off", "approved")
             },
             "words": round(row["words"] or 0, 1),
         }

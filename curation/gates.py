@@ -5,9 +5,10 @@ automatically, recorded as a decision by "automatic checks" with the checks as t
 an admin can reverse it from the story's page). Stories that pass go to reviewers; nothing that
 fails a reject gate takes a human's time.
 
-``trim``: a story that runs past two paragraphs whose first two are complete (each ends a
-sentence) is judged, reviewed and exported as those two paragraphs: an automatic edit kept
-beside the original, which never changes.
+``repair``: a story that ended on its own (the model's stop) in more than two paragraphs is
+re-paragraphed into two, nothing dropped and its ending kept (``checks.repair_two``), then
+judged, reviewed and exported as the repair: an automatic edit kept beside the original, which
+never changes. A story cut off by the token limit is never repaired.
 """
 
 from collections.abc import Callable
@@ -48,11 +49,19 @@ CHECKS: dict[str, Check] = {
         lambda s: s.near_duplicate_of_id is not None,
         Q(near_duplicate_of__isnull=False),
     ),
+    "not_story": Check("Not a story", lambda s: bool(s.not_story), ~Q(not_story="")),
+    "too_short": Check("Too short", lambda s: s.too_short, Q(too_short=True)),
+    "echo": Check("Echoes the prompt", lambda s: s.echo, Q(echo=True)),
+    "unfinished": Check("No ending", lambda s: s.unfinished, Q(unfinished=True)),
 }
 DEFAULT_ACTIONS = {
     "cut_off": REJECT,
     "paragraphs": REJECT,
     "not_english": REJECT,
+    "not_story": REJECT,
+    "too_short": REJECT,
+    "echo": REJECT,
+    "unfinished": REJECT,
     "repetitive": FLAG,
     "near_duplicate": FLAG,
 }
@@ -76,11 +85,11 @@ def parse_actions(text: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class GatePolicy:
     actions: dict
-    trim: bool
+    repair: bool
 
     @classmethod
     def current(cls) -> "GatePolicy":
-        return cls(parse_actions(settings.STORYAPP_GATES), settings.STORYAPP_GATE_TRIM)
+        return cls(parse_actions(settings.STORYAPP_GATES), settings.STORYAPP_GATE_REPAIR)
 
     def failed(self, story, action: str) -> list[str]:
         """The checks with this action that the story fails, in CHECKS order."""
@@ -113,9 +122,10 @@ class GatePolicy:
         if groups[FLAG]:
             parts.append(f"flagged when {', '.join(groups[FLAG])}")
         text = "Stories are " + "; ".join(parts) if parts else "No automatic gates"
-        if self.trim:
+        if self.repair:
             text += (
-                "; a story past two paragraphs whose first two are complete is trimmed to them "
-                "(the original is kept)"
+                "; a story that ended on its own in more than two paragraphs is re-paragraphed "
+                "into two, its ending kept (the original is kept; a story cut off at the token "
+                "limit is never repaired)"
             )
         return text + "."

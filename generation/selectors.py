@@ -54,9 +54,9 @@ def job_quality(job: GenerationJob) -> dict:
     """What the job's outputs are worth, not only how many there are (three queries).
 
     Topics: items that came back with fewer topics than asked, topics flagged as similar to an
-    earlier one. Stories: how many passed the quality gates, were trimmed or cut off, how many
-    stopped at the token limit (with a hint), and with generate-until-pass, how many topics
-    ended with a passing story.
+    earlier one. Stories: how many passed the quality gates as written, were kept after the
+    repair, were repaired or cut off, how many stopped at the token limit (with a hint), and
+    with generate-until-pass, how many topics ended with a passing story.
     """
     items = job.items.filter(status=JobItem.Status.DONE).aggregate(
         done=Count("pk"),
@@ -206,6 +206,6 @@ def _length_hint(snapshot: dict, limit_share: float) -> str:
     if not controlled:
         return f"{head}: raise max new tokens, or add repetition control to the model profile."
     return (
-        f"{head} with repetition control on: the model runs on past its story. The trim keeps "
-        "two complete paragraphs where it can; a fine-tune on a release teaches it to stop."
+        f"{head} with repetition control on: the model runs on past its story. A story cut "
+        "off there is never repaired into a pass; a fine-tune on a release teaches it to stop."
     )

@@ -359,8 +359,13 @@ STORYAPP_RESERVATION_MINUTES = env_int("STORYAPP_RESERVATION_MINUTES", 10)
 # rapidfuzz token-set similarity (0-100) above which texts are flagged as near-duplicates.
 STORYAPP_TOPIC_SIMILARITY = env_float("STORYAPP_TOPIC_SIMILARITY", 85)
 STORYAPP_STORY_SIMILARITY = env_float("STORYAPP_STORY_SIMILARITY", 90)
-# Quality gates (curation.gates): <check>=<off|flag|reject>, over the defaults (cut_off,
-# paragraphs and not_english reject; repetitive and near_duplicate flag). Checked at startup.
+# Quality gates (curation.gates): <check>=<off|flag|reject>, over the defaults (every check
+# rejects but repetitive and near_duplicate, which flag). Checked at startup.
 STORYAPP_GATES = os.environ.get("STORYAPP_GATES", "")
-# Trim a story past two paragraphs to its first two when both are complete.
-STORYAPP_GATE_TRIM = env_bool("STORYAPP_GATE_TRIM", True)
+# Repair: a story that ended on its own in more than two paragraphs (and at most
+# STORYAPP_REPAIR_MAX_WORDS words) is re-paragraphed into two, its ending kept.
+STORYAPP_GATE_REPAIR = env_bool("STORYAPP_GATE_REPAIR", True)
+STORYAPP_REPAIR_MAX_WORDS = env_int("STORYAPP_REPAIR_MAX_WORDS", 350)
+# "Too short": fewer words in the story, or in any of its paragraphs.
+STORYAPP_MIN_STORY_WORDS = env_int("STORYAPP_MIN_STORY_WORDS", 60)
+STORYAPP_MIN_PARAGRAPH_WORDS = env_int("STORYAPP_MIN_PARAGRAPH_WORDS", 15)

@@ -133,10 +133,10 @@ class EvaluationSample(CheckedText):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     # The checks of the story as the model wrote it: CheckedText's columns.
-    trimmed = models.BooleanField(default=False)
+    repaired = models.BooleanField(default=False)
     # Passes the quality gates as written (no repair): what the model does on its own.
     passed = models.BooleanField(default=False)
-    # Passes them after the automatic trim: what curation would keep.
+    # Passes them after the automatic repair: what curation would keep.
     usable = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -17,7 +17,7 @@ ONCE_UPON = "once upon a time"
 
 def evaluation_results(evaluation: Evaluation) -> dict:
     """Per model: the gate-pass rate of the stories as written, and the share usable after the
-    automatic trim, each with its 95% Wilson interval; and what the stories are like as written
+    automatic repair, each with its 95% Wilson interval; and what the stories are like as written
     (paragraphs, words, cut off, repetition, distinct-2, "Once upon a time" openings)."""
     by_model: dict[str, list] = {profile.name: [] for profile in evaluation.profiles.all()}
     for sample in evaluation.samples.select_related("model").order_by("pk"):
@@ -53,7 +53,7 @@ def evaluation_results(evaluation: Evaluation) -> dict:
             "once_upon_a_time_share": _share(
                 s.text.strip().lower().startswith(ONCE_UPON) for s in ok
             ),
-            "trimmed_share": _share(s.trimmed for s in ok),
+            "repaired_share": _share(s.repaired for s in ok),
         }
     return results
 

@@ -92,7 +92,8 @@ COLUMNS = {
     "repeated_ngram_ratio": "repeated_ngram_ratio",
     "near_duplicate": "near_duplicate",
     "not_english": "not_english",
-    "trimmed": "trimmed",
+    "as_written": "passed_as_written",
+    "repaired": "repaired",
     "edited": "edited",
     "mean_overall": "mean_overall",
 }
@@ -115,7 +116,8 @@ class Row(NamedTuple):
     repeated_ngram_ratio: float
     near_duplicate: bool
     not_english: bool
-    trimmed: bool
+    as_written: bool
+    repaired: bool
     edited: bool
     mean_overall: float | None
     line: str
@@ -171,7 +173,7 @@ def export_rows(export: DatasetExport):
             near_duplicate=Case(
                 When(near_duplicate_of__isnull=True, then=Value(False)), default=Value(True)
             ),
-            trimmed=Case(When(auto_edited_text="", then=Value(False)), default=Value(True)),
+            repaired=Case(When(auto_edited_text="", then=Value(False)), default=Value(True)),
             edited=ExpressionWrapper(edited, output_field=BooleanField()),
             **parts,
         )

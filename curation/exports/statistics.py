@@ -62,7 +62,8 @@ class ReleaseStats:
         flags["cut_off"] += bool(cut_off)
         flags["not_english"] += bool(not_english)
         flags["near_duplicate"] += bool(row.near_duplicate)
-        flags["trimmed"] += bool(row.trimmed)
+        flags["as_written"] += bool(row.as_written)
+        flags["repaired"] += bool(row.repaired)
         flags["edited"] += bool(row.edited)
         flags["repetitive"] += ratio >= REPETITIVE_RATIO
         if row.mean_overall is not None:

@@ -20,6 +20,11 @@ class CheckedText(models.Model):
     cut_off = models.BooleanField(default=False)
     repeated_ngram_ratio = models.FloatField(default=0.0)
     not_english = models.BooleanField(default=False)
+    # What the reply is instead of a story ("answer", "chatter", "meta", "heading", "list"), or "".
+    not_story = models.CharField(max_length=16, blank=True, default="")
+    too_short = models.BooleanField(default=False)
+    echo = models.BooleanField(default=False)
+    unfinished = models.BooleanField(default=False)
     # The results of checks added with curation.checks.check_register (no column of their own).
     checks = models.JSONField(default=dict, blank=True)
 
@@ -134,12 +139,14 @@ class StoryQuerySet(models.QuerySet):
     @staticmethod
     def quality_figures() -> dict:
         """The story-quality aggregates, one definition for every page that shows them (a
-        job's summary, the overview per model): stories, through the gates, trimmed, cut off.
-        Use with ``aggregate(**...)`` or ``annotate(**...)``."""
+        job's summary, the overview per model): stories, passed the gates as written (the
+        headline), kept after the automatic repair, repaired, cut off. Use with
+        ``aggregate(**...)`` or ``annotate(**...)``."""
         return {
             "n": Count("pk"),
+            "as_written": Count("pk", filter=Q(passed_as_written=True)),
             "passed": Count("pk", filter=Q(auto_rejected=False)),
-            "trimmed": Count("pk", filter=~Q(auto_edited_text="")),
+            "repaired": Count("pk", filter=~Q(auto_edited_text="")),
             "cut_off": Count("pk", filter=Q(cut_off=True)),
         }
 
@@ -168,12 +175,15 @@ class Story(Provenance, CheckedText):
     near_duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The quality gates (curation.gates): an automatic edit (the first two paragraphs of a story
-    # that ran on), kept beside the original text, which never changes; the checks above judge
-    # the edit when there is one. auto_rejected: the gates rejected it (an admin can reverse).
+    # The quality gates (curation.gates): an automatic edit (a story that ended on its own in
+    # more than two paragraphs, re-paragraphed into two), kept beside the original text, which
+    # never changes; the checks above judge the edit when there is one. auto_rejected: the
+    # gates rejected it (an admin can reverse). passed_as_written: the text as the model wrote
+    # it passes every reject gate (no repair needed).
     auto_edited_text = models.TextField(blank=True)
     original_paragraph_count = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_rejected = models.BooleanField(default=False)
+    passed_as_written = models.BooleanField(default=False)
 
     objects = StoryQuerySet.as_manager()
 

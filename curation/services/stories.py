@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from rapidfuzz import fuzz, process
 
 from ..judging import GatePolicy, judge
-from ..models import Adjudication, Story
+from ..models import Adjudication, Story, Topic
 
 
 def story_add_generated(
@@ -14,22 +14,25 @@ def story_add_generated(
     """Store one generated story, judged by the quality gates; None when a re-delivered task
     already stored this sample of this job. ``provenance``: Provenance fields.
 
-    With trimming on, a story past two paragraphs whose first two are complete is judged (and
-    reviewed, and exported) as those two: an automatic edit beside the original. A story that
-    fails a reject gate is stored rejected, with the decision recorded as the automatic checks'.
+    With the repair on, a story that ended on its own in more than two paragraphs is judged
+    (and reviewed, and exported) re-paragraphed into two: an automatic edit beside the
+    original. A story that fails a reject gate is stored rejected, with the decision recorded
+    as the automatic checks'.
     """
     policy = GatePolicy.current()
     finish_reason = provenance.get("finish_reason", "")
-    verdict = judge(text, finish_reason, policy)
+    topic = Topic.objects.values_list("text", flat=True).get(pk=topic_id)
+    verdict = judge(text, finish_reason, policy, topic=topic)
     near = near_duplicate_of(verdict.judged_text, theme_id)
     if near is not None:
-        verdict = judge(text, finish_reason, policy, near_duplicate_of_id=near)
+        verdict = judge(text, finish_reason, policy, topic=topic, near_duplicate_of_id=near)
     story = Story(
         topic_id=topic_id,
         text=text,
         sample_index=sample_index,
-        auto_edited_text=verdict.judged_text if verdict.trimmed else "",
-        original_paragraph_count=verdict.checks["paragraph_count"] if verdict.trimmed else None,
+        auto_edited_text=verdict.judged_text if verdict.repaired else "",
+        original_paragraph_count=verdict.checks["paragraph_count"] if verdict.repaired else None,
+        passed_as_written=verdict.passed,
         **provenance,
         **Story.check_fields(verdict.judged_checks),
         near_duplicate_of_id=near,

@@ -16,6 +16,10 @@ def test_a_good_two_paragraph_story_passes_every_check():
         "cut_off": False,
         "repeated_ngram_ratio": 0.0,
         "not_english": False,
+        "not_story": "",
+        "too_short": False,
+        "echo": False,
+        "unfinished": False,
     }
 
 

@@ -9,8 +9,13 @@ from training.services.runs import evaluation_run
 
 GOOD = "Once upon a time a fox lived here.\n\nIn the end the fox went home, happy."
 CUT = "The fox began to walk and then the"
-# Two good paragraphs, then a loop: fails the gates as written, usable after the trim.
-RAMBLING = GOOD + "\n\nThe end. The end. The end.\n\nThe end and the"
+# Ended on its own in four paragraphs: fails the gates as written, kept after the repair.
+RAMBLING = (
+    "Once upon a time a fox lived here.\n\nShe was hungry all winter.\n\n"
+    "In the end the fox found the hens.\n\nShe went home, happy."
+)
+# Two good paragraphs, then a loop into the token limit: never repaired into a pass.
+LOOPING = GOOD + "\n\nThe end. The end. The end.\n\nThe end and the"
 
 
 class PerModel:
@@ -22,7 +27,8 @@ class PerModel:
     def generate(self, requests, on_result=None):
         text, reason = {
             "good": (GOOD, "stop"),
-            "rambling": (RAMBLING, "length"),
+            "rambling": (RAMBLING, "stop"),
+            "looping": (LOOPING, "length"),
         }.get(self.profile.name, (CUT, "length"))
         results = []
         for index in range(len(requests)):
@@ -64,21 +70,28 @@ def test_an_evaluation_judges_every_story_and_reports_per_model(models):
 
 
 @pytest.mark.django_db
-def test_the_pass_rate_judges_what_the_model_wrote_and_the_trim_counts_apart(models):
+def test_the_pass_rate_judges_what_the_model_wrote_and_the_repair_counts_apart(models):
     weak, good = models
     rambling = ModelProfileFactory(name="rambling", role="student")
+    looping = ModelProfileFactory(name="looping", role="student")
     topics = [TopicFactory(status="approved") for _ in range(4)]
     evaluation = evaluation_create(
-        profiles=[weak, good, rambling], topic_ids=[t.pk for t in topics], enqueue=False
+        profiles=[weak, good, rambling, looping],
+        topic_ids=[t.pk for t in topics],
+        enqueue=False,
     )
     results = evaluation_run(evaluation_id=evaluation.pk).results
     assert (results["rambling"]["passed"], results["rambling"]["usable"]) == (0, 4)
-    assert results["rambling"]["trimmed_share"] == 1.0
-    assert results["rambling"]["mean_paragraphs"] == 4.0  # as written, not as trimmed
+    assert results["rambling"]["repaired_share"] == 1.0
+    assert results["rambling"]["mean_paragraphs"] == 4.0  # as written, not as repaired
+    # At the token limit: its first two paragraphs are complete, and still no pass.
+    assert (results["looping"]["passed"], results["looping"]["usable"]) == (0, 0)
+    assert results["looping"]["repaired_share"] == 0.0
     assert (results["good"]["passed"], results["good"]["usable"]) == (4, 4)
     assert (results["weak"]["passed"], results["weak"]["usable"]) == (0, 0)
     sample = EvaluationSample.objects.get(model=rambling, topic=topics[0])
-    assert sample.judged_text == GOOD and sample.text == RAMBLING
+    assert sample.text == RAMBLING and sample.judged_text.split() == RAMBLING.split()
+    assert sample.judged_text.count("\n\n") == 1 and sample.judged_text.endswith("happy.")
 
 
 @pytest.mark.django_db

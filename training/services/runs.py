@@ -182,7 +182,7 @@ def sample_fields(verdict: Verdict) -> dict:
     return {
         **EvaluationSample.check_fields(verdict.checks),
         "judged_text": verdict.judged_text,
-        "trimmed": verdict.trimmed,
+        "repaired": verdict.repaired,
         "passed": verdict.passed,
         "usable": verdict.usable,
     }

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from curation.exports import layout, services
 from curation.models import DatasetExport, Review, Story, Theme, Topic
+from storyapp.params import SEED_MAX
 from tests.curation.exports.support import (
     MESSAGES,
     approved_story,
@@ -45,7 +46,7 @@ STATUS = {
         min_size=1,
         max_size=6,
     ),
-    st.integers(min_value=0, max_value=2**32),
+    st.integers(min_value=0, max_value=SEED_MAX),
 )
 def test_an_export_contains_exactly_the_exportable_stories(make_user, mix, seed):
     Review.objects.all().delete()

@@ -47,28 +47,43 @@ def test_a_story_that_fails_a_reject_gate_is_rejected_by_the_checks_with_the_rea
     assert (ok.status, ok.auto_rejected) == ("pending", False)
 
 
+ENDED_IN_THREE = GOOD.replace(", and the", ".\n\nThe")
+
+
 @pytest.mark.django_db
-def test_a_story_past_two_complete_paragraphs_is_trimmed_beside_its_original():
-    story = add(LOOPING, finish_reason="length")
-    assert story.text == LOOPING  # the original never changes
-    assert story.auto_edited_text == GOOD and story.judged_text == GOOD
+def test_a_story_that_ended_on_its_own_in_three_paragraphs_is_repaired_beside_its_original():
+    story = add(ENDED_IN_THREE)
+    assert story.text == ENDED_IN_THREE  # the original never changes
+    assert story.judged_text == story.auto_edited_text
+    # Re-paragraphed into two: every word kept, the ending included.
+    assert story.judged_text.split() == ENDED_IN_THREE.split()
+    assert story.judged_text.endswith("The fishermen came home safe.")
     assert (story.original_paragraph_count, story.paragraph_count) == (3, 2)
-    assert (story.cut_off, story.status) == (False, "pending")
+    assert (story.status, story.passed_as_written) == ("pending", False)
 
 
 @pytest.mark.django_db
-def test_no_trim_when_the_first_two_paragraphs_are_not_complete():
-    text = "The first paragraph has no end\n\nThe second one does.\n\nA third."
-    story = add(text)
+def test_a_story_that_ran_into_the_token_limit_is_never_repaired_into_a_pass():
+    story = add(LOOPING, finish_reason="length")
     assert story.auto_edited_text == "" and story.paragraph_count == 3
-    assert story.status == "rejected" and story.auto_rejected
+    assert (story.status, story.auto_rejected, story.cut_off) == ("rejected", True, True)
+    # Its first two paragraphs were complete: the two were once kept and passed.
+    # Stopped by the model mid-sentence: no ending to keep, no repair either.
+    stopped = add(LOOPING, finish_reason="stop", sample_index=1)
+    assert (stopped.auto_rejected, stopped.auto_edited_text) == (True, "")
+
+
+@pytest.mark.django_db
+def test_a_story_that_passes_as_written_says_so():
+    story = add(GOOD)
+    assert (story.status, story.passed_as_written, story.auto_edited_text) == ("pending", True, "")
 
 
 @pytest.mark.django_db
 def test_the_gate_policy_is_a_setting(settings):
     settings.STORYAPP_GATES = "paragraphs=flag,cut_off=off"
-    settings.STORYAPP_GATE_TRIM = False
-    story = add(LOOPING, finish_reason="length")
+    settings.STORYAPP_GATE_REPAIR = False
+    story = add(ENDED_IN_THREE)
     assert story.auto_edited_text == "" and story.status == "pending"
     from curation.gates import GatePolicy
 

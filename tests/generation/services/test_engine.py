@@ -232,7 +232,8 @@ def test_the_length_hint_fits_how_the_stories_were_sampled(teacher, monkeypatch,
     job.refresh_from_db()
     quality = job_quality(job)
     assert quality["at_limit_share"] == 1.0
-    assert quality["trimmed"] == 2  # two complete paragraphs kept
+    # Two complete paragraphs, then the limit: never repaired into a pass.
+    assert (quality["repaired"], quality["passed"], quality["as_written"]) == (0, 0, 0)
     [hint] = quality["hints"]
     assert hint.startswith("100% of the stories stopped at the token limit")
     assert advice in hint
