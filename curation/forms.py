@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from storyapp.names import NameField
 from storyapp.params import IdField, SeedField, parse_id
 
+from .agreement import DISAGREE_CHOICES
 from .gates import CHECKS
 from .importing import import_limit_text
 from .models import THEME_NAME_MAX_LENGTH, DatasetExport, Review, Story, ThemeQuerySet, Topic
@@ -150,6 +151,7 @@ class StoryFilterForm(forms.Form):
         required=False,
         choices=[("", "Anyone"), ("checks", "Rejected by the checks"), ("admin", "An admin")],
     )
+    disagree = forms.ChoiceField(required=False, choices=[("", "Any verdicts"), *DISAGREE_CHOICES])
     topic_status = forms.ChoiceField(
         required=False, choices=[("", "Any topic"), *Topic.Status.choices]
     )
@@ -166,6 +168,7 @@ class StoryFilterForm(forms.Form):
         "job",
         "check",
         "decided_by",
+        "disagree",
         "topic_status",
         "min_score",
         "max_score",

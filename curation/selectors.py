@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from .agreement import disagreements
 from .gates import CHECKS
 from .models import Adjudication, Guidelines, Review, Story, Theme, ThemeEvent, Topic
 from .text import text_key
@@ -88,6 +89,8 @@ def story_list(*, filters: dict) -> QuerySet[Story]:
         stories = stories.filter(
             Exists(Adjudication.objects.filter(story=OuterRef("pk"), admin__isnull=False))
         )
+    if filters.get("disagree"):
+        stories = stories.filter(disagreements(filters["disagree"]))
     if filters.get("topic_status"):
         stories = stories.filter(topic__status=filters["topic_status"])
     if filters.get("min_score") is not None:

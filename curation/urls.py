@@ -20,6 +20,7 @@ urlpatterns = [
     path("guidelines/", review.guidelines, name="guidelines"),
     path("stories/", stories.story_browser, name="story_browser"),
     path("stories/bulk/", stories.story_bulk, name="story_bulk"),
+    path("stories/agreement/", stories.story_agreement, name="story_agreement"),
     path("stories/<id:pk>/", stories.story_detail, name="story_detail"),
     path("adjudication/", stories.adjudication_queue, name="adjudication"),
     path("adjudication/<id:pk>/", stories.adjudicate, name="adjudicate"),

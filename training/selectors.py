@@ -8,9 +8,10 @@ from django.db.models import QuerySet
 from curation.judging import REPETITIVE_RATIO
 from curation.models import DatasetExport
 from generation.models import ModelProfile
+from storyapp.statistics import wilson_interval
 
 from .models import Evaluation, EvaluationSample, FineTuneJob, Judgment
-from .statistics import bradley_terry, distinct_n, wilson_interval
+from .statistics import bradley_terry, distinct_n
 
 ONCE_UPON = "once upon a time"
 

@@ -1,23 +1,7 @@
 """The statistics of evaluations and blind comparisons: small, exact, tested against known
 values."""
 
-import math
 from collections import defaultdict
-
-Z95 = 1.959963984540054
-
-
-def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default); (0, 1) when n is 0.
-
-    ``successes`` may be fractional (a tie counts half a win)."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def bradley_terry(

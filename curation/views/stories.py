@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from storyapp.errors import bad_request, form_errors_text, validation_text
 
 from .. import selectors
+from ..agreement import gate_agreement
 from ..diffs import side_by_side
 from ..forms import (
     CHECK_FILTERS,
@@ -52,6 +53,17 @@ def story_browser(request):
             "gates": GatePolicy.current().describe(),
             "can_bulk": request.user.has_perm("curation.adjudicate_story"),
         },
+    )
+
+
+@require_GET
+@permission_required("curation.view_story", raise_exception=True)
+def story_agreement(request):
+    """The gates (and the judge, where one rated stories) against people, per verdict."""
+    return render(
+        request,
+        "curation/story_agreement.html",
+        {"gates": gate_agreement(), "policy": GatePolicy.current().describe()},
     )
 
 

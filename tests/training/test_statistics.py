@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from training.statistics import bradley_terry, distinct_n, wilson_interval
+from storyapp.statistics import wilson_interval
+from training.statistics import bradley_terry, distinct_n
 
 
 @pytest.mark.parametrize(
