@@ -14,7 +14,7 @@ from operator import or_
 
 from django.db.models import Count, Q
 
-from storyapp.statistics import wilson_interval
+from storyapp.statistics import cohen_kappa, wilson_interval
 
 from .gates import CHECKS, REJECT, GatePolicy
 from .models import Adjudication, Story
@@ -22,7 +22,12 @@ from .models import Adjudication, Story
 APPROVED, REJECTED = Story.Status.APPROVED, Story.Status.REJECTED
 DECIDED_BY_PEOPLE = Q(status__in=[APPROVED, REJECTED], auto_rejected=False)
 FAILS_ANY = reduce(or_, (check.where for check in CHECKS.values()))
+# The model judge's suggestion and the gates disagree: it says the story misses the brief while
+# the gates passed it clean, or meets it while a check fails.
+JUDGE_VS_GATES = (Q(judge_passed=False) & ~FAILS_ANY) | (Q(judge_passed=True) & FAILS_ANY)
 DISAGREE_CHOICES = [
+    ("judge", "People overruled the judge"),
+    ("judge_gates", "The judge and the gates disagree"),
     ("gates", "People overruled the gates"),
     *((n, c.label) for n, c in CHECKS.items()),
 ]
@@ -32,6 +37,13 @@ def disagreements(name: str) -> Q:
     """The stories where people and the automatic verdict ``name`` disagree: "gates" (passed
     clean and rejected by people, or failing a check and approved by people) or a check's
     name (failing that check, approved by people)."""
+    if name == "judge":
+        return DECIDED_BY_PEOPLE & (
+            (Q(judge_passed=True) & Q(status=REJECTED))
+            | (Q(judge_passed=False) & Q(status=APPROVED))
+        )
+    if name == "judge_gates":
+        return JUDGE_VS_GATES
     if name == "gates":
         return DECIDED_BY_PEOPLE & (
             (~FAILS_ANY & Q(status=REJECTED)) | (FAILS_ANY & Q(status=APPROVED))
@@ -97,3 +109,13 @@ def gate_agreement(policy: GatePolicy | None = None) -> dict:
         "automatic_rejections": automatic["made"],
         "reversed": automatic["reversed"],
     }
+
+
+def judge_agreement() -> dict:
+    """The model judge's single-story suggestions against people, on the stories both read:
+    agreement (the judge said it meets the brief and people approved, or misses it and people
+    rejected) and Cohen's kappa, each with a 95% interval (one query)."""
+    rows = Story.objects.filter(DECIDED_BY_PEOPLE, judge_passed__isnull=False).values_list(
+        "judge_passed", "status"
+    )
+    return cohen_kappa([(bool(passed), status == APPROVED) for passed, status in rows.iterator()])

@@ -16,6 +16,9 @@ class ModelProfile(models.Model):
     class Role(models.TextChoices):
         TEACHER = "teacher", "Teacher"
         STUDENT = "student", "Student"
+        # Judges stories and pairs of stories (training.judge): in production a large model
+        # behind an OpenAI-compatible server.
+        JUDGE = "judge", "Judge"
 
     class Backend(models.TextChoices):
         TRANSFORMERS = "transformers", "transformers (in-process)"

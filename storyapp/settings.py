@@ -369,3 +369,5 @@ STORYAPP_REPAIR_MAX_WORDS = env_int("STORYAPP_REPAIR_MAX_WORDS", 350)
 # "Too short": fewer words in the story, or in any of its paragraphs.
 STORYAPP_MIN_STORY_WORDS = env_int("STORYAPP_MIN_STORY_WORDS", 60)
 STORYAPP_MIN_PARAGRAPH_WORDS = env_int("STORYAPP_MIN_PARAGRAPH_WORDS", 15)
+# A model judge whose agreement with people on the same pairs is under this is "untrusted".
+STORYAPP_JUDGE_MIN_AGREEMENT = env_float("STORYAPP_JUDGE_MIN_AGREEMENT", 0.7)

@@ -2,6 +2,7 @@
 values."""
 
 import math
+from collections.abc import Sequence
 
 Z95 = 1.959963984540054
 
@@ -19,7 +20,7 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def cohen_kappa(pairs: list[tuple[object, object]], z: float = Z95) -> dict:
+def cohen_kappa(pairs: Sequence[tuple[object, object]], z: float = Z95) -> dict:
     """Cohen's kappa of two raters over ``pairs`` (rater one's label, rater two's label), with
     the share they agree on and both 95% intervals: Wilson for the share; for kappa the
     large-sample standard error sqrt(po (1 - po) / (n (1 - pe)^2)), clipped to [-1, 1].

@@ -9,6 +9,7 @@ from curation.models import (
     Adjudication,
     DatasetExport,
     Guidelines,
+    JudgeSuggestion,
     Review,
     Story,
     Theme,
@@ -24,7 +25,9 @@ from training.models import (
     Evaluation,
     EvaluationSample,
     FineTuneJob,
+    JudgeRun,
     Judgment,
+    PairVerdict,
 )
 
 PASSWORD = "correct-horse-battery-staple"
@@ -254,3 +257,39 @@ class JudgmentFactory(factory.django.DjangoModelFactory):
     pair = factory.SubFactory(ComparisonPairFactory)
     reviewer = factory.SubFactory(UserFactory, role="Reviewer")
     left_is_a = True
+
+
+class JudgeSuggestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JudgeSuggestion
+
+    story = factory.SubFactory(StoryFactory)
+    judge_name = "judge"
+    prompt_version = "story-v1"
+    answers = factory.LazyFunction(lambda: {"conclusion": {"answer": True, "reason": "ends"}})
+    passed = True
+
+
+class JudgeRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JudgeRun
+
+    kind = JudgeRun.Kind.STORIES
+    judge = factory.SubFactory(ModelProfileFactory, role=ModelProfile.Role.JUDGE, queue="teacher")
+    prompt_version = "story-v1"
+    story_ids = factory.LazyFunction(list)
+
+
+class PairVerdictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PairVerdict
+
+    pair = factory.SubFactory(ComparisonPairFactory)
+    run = factory.SubFactory(
+        JudgeRunFactory,
+        kind=JudgeRun.Kind.PAIRS,
+        evaluation=factory.SelfAttribute("..pair.evaluation"),
+        prompt_version="pair-v1",
+    )
+    a_first = True
+    winner = "a"

@@ -209,3 +209,83 @@ class Judgment(models.Model):
         if self.winner in ("", self.Winner.TIE):
             return None
         return (self.winner == self.Winner.A) == self.left_is_a
+
+
+class JudgeRun(TrainingWork):
+    """A model judge at work (training.judge): ``pairs``: every blind pair of an evaluation,
+    in both orders; ``stories``: the brief point by point for each of ``story_ids``, stored as
+    suggestions. Claimed work like the rest: a killed worker's run is taken back and goes on
+    where it stopped (verdicts already stored are kept)."""
+
+    class Kind(models.TextChoices):
+        PAIRS = "pairs", "Pairs of an evaluation"
+        STORIES = "stories", "Single stories"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    judge = models.ForeignKey(ModelProfile, on_delete=models.PROTECT, related_name="judge_runs")
+    prompt_version = models.CharField(max_length=64)
+    evaluation = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="judge_runs"
+    )
+    story_ids = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Progress: requests to make and made; tokens the judge read and wrote.
+    total = models.PositiveIntegerField(default=0)
+    done_count = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    unreadable = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="stories") | Q(evaluation__isnull=False),
+                name="judgerun_pairs_have_evaluation",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="judgerun_status_beat_idx"),
+        ]
+
+    def __str__(self):
+        return f"judge run {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("training:judge_run_detail", args=[self.pk])
+
+
+class PairVerdict(models.Model):
+    """The judge's verdict on one pair shown in one order (``a_first``: sample a was shown as
+    story 1). ``winner`` names the sample ("a", "b", "tie"), "" when the reply could not be
+    read; the two orders together make the judge's verdict on the pair (a winner that flips
+    with the order is a tie)."""
+
+    run = models.ForeignKey(JudgeRun, on_delete=models.CASCADE, related_name="verdicts")
+    pair = models.ForeignKey(ComparisonPair, on_delete=models.CASCADE, related_name="verdicts")
+    a_first = models.BooleanField()
+    winner = models.CharField(max_length=4, blank=True)
+    rationale = models.TextField(blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "pair", "a_first"], name="verdict_once"),
+            models.CheckConstraint(
+                condition=Q(winner__in=["a", "b", "tie", ""]), name="verdict_winner_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"verdict {self.pk}"
+
+    @property
+    def first_won(self) -> bool | None:
+        """Did the story shown first win? None for a tie or an unreadable reply."""
+        if self.winner not in ("a", "b"):
+            return None
+        return (self.winner == "a") == self.a_first

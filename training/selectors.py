@@ -80,22 +80,11 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
     if evaluations is not None:
         query = query.filter(pair__evaluation__in=evaluations)
     judgments = list(query)
-    pairs: dict[tuple[str, str], dict] = {}
-    outcomes = []
     themes: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     left_wins = decided = 0
     by_pair = defaultdict(list)
     for j in judgments:
-        a, b = j.pair.a.model.name, j.pair.b.model.name
-        score = {"a": 1.0, "b": 0.0, "tie": 0.5}[j.winner]
-        first, second = sorted((a, b))
-        if first != a:
-            score = 1 - score
-        stats = pairs.setdefault((first, second), {"n": 0, "wins": 0.0, "ties": 0})
-        stats["n"] += 1
-        stats["wins"] += score
-        stats["ties"] += j.winner == "tie"
-        outcomes.append((first, second, score))
+        first, second, score = _outcome(j.pair, j.winner)
         theme = j.pair.a.topic.theme.name
         themes[theme][f"{first} vs {second}:n"] += 1
         themes[theme][f"{first} vs {second}:wins"] += score
@@ -103,25 +92,12 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
             decided += 1
             left_wins += j.left_won
         by_pair[j.pair_id].append(j.winner)
-    for (first, second), stats in pairs.items():
-        low, high = wilson_interval(stats["wins"], stats["n"])
-        stats.update(
-            first=first,
-            second=second,
-            win_rate=round(stats["wins"] / stats["n"], 4),
-            low=round(low, 4),
-            high=round(high, 4),
-        )
     both = [w for w in by_pair.values() if len(w) >= 2]
     agreeing = sum(1 for w in both if len(set(w[:2])) == 1)
     low, high = wilson_interval(left_wins, decided)
     return {
         "judgments": len(judgments),
-        "pairs": sorted(pairs.values(), key=lambda s: (s["first"], s["second"])),
-        "bradley_terry": {
-            name: round(value, 4)
-            for name, value in sorted(bradley_terry(outcomes, prior=0.5).items())
-        },
+        **win_rates([_outcome(j.pair, j.winner) for j in judgments]),
         "position": {
             "left_wins": left_wins,
             "decided": decided,
@@ -141,6 +117,41 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
             "pairs_judged_twice": len(both),
             "agreeing": agreeing,
             "share": round(agreeing / len(both), 4) if both else None,
+        },
+    }
+
+
+def _outcome(pair, winner: str) -> tuple[str, str, float]:
+    """(first model, second model by name, the first's score: 1 won, 0.5 tie, 0 lost)."""
+    a, b = pair.a.model.name, pair.b.model.name
+    score = {"a": 1.0, "b": 0.0, "tie": 0.5}[winner]
+    first, second = sorted((a, b))
+    return (first, second, score) if first == a else (first, second, 1 - score)
+
+
+def win_rates(outcomes: list[tuple[str, str, float]]) -> dict:
+    """Per pair of models the win rate of the first by name (ties count half) with its 95%
+    Wilson interval, and Bradley-Terry strengths over every model (prior 0.5)."""
+    pairs: dict[tuple[str, str], dict] = {}
+    for first, second, score in outcomes:
+        stats = pairs.setdefault((first, second), {"n": 0, "wins": 0.0, "ties": 0})
+        stats["n"] += 1
+        stats["wins"] += score
+        stats["ties"] += score == 0.5
+    for (first, second), stats in pairs.items():
+        low, high = wilson_interval(stats["wins"], stats["n"])
+        stats.update(
+            first=first,
+            second=second,
+            win_rate=round(stats["wins"] / stats["n"], 4),
+            low=round(low, 4),
+            high=round(high, 4),
+        )
+    return {
+        "pairs": sorted(pairs.values(), key=lambda s: (s["first"], s["second"])),
+        "bradley_terry": {
+            name: round(value, 4)
+            for name, value in sorted(bradley_terry(outcomes, prior=0.5).items())
         },
     }
 

@@ -10,8 +10,9 @@ from django_tasks import task
 from storyapp import claims
 from storyapp.workers import activity
 
-from .models import Evaluation, FineTuneJob
+from .models import Evaluation, FineTuneJob, JudgeRun
 from .services import comparison
+from .services.judge_runs import judge_run
 from .services.runs import evaluation_run, finetune_run
 
 QUEUE = "train"
@@ -30,6 +31,20 @@ def evaluation_run_task(evaluation_id: int) -> None:
     sweep()
     with activity(f"evaluation {evaluation_id}"):
         evaluation_run(evaluation_id=evaluation_id)
+
+
+@task(queue_name=QUEUE)
+def judge_run_task(run_id: int) -> None:
+    """Run a judge run (enqueued on its judge's queue)."""
+    sweep()
+    with activity(f"judge run {run_id}"):
+        judge_run(run_id=run_id)
+
+
+def judge_run_enqueue(*, run: JudgeRun) -> None:
+    JudgeRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
+    runner = judge_run_task.using(queue_name=run.judge.queue)
+    transaction.on_commit(partial(runner.enqueue, run_id=run.pk))
 
 
 def finetune_enqueue(*, job_id: int) -> None:
@@ -54,6 +69,12 @@ def requeue() -> None:
                 partial(run.enqueue, **{field: row.pk})
             ),
         )
+    claims.requeue_lost(
+        JudgeRun,
+        lost=JudgeRun.objects.filter(status=JudgeRun.Status.QUEUED, cancel_requested=False),
+        queue_of=lambda row: row.judge.queue,
+        enqueue=lambda row: judge_run_enqueue(run=row),
+    )
 
 
 def sweep() -> None:
@@ -62,4 +83,6 @@ def sweep() -> None:
         finetune_enqueue(job_id=job_id)
     for evaluation_id in claims.sweep(Evaluation)[0]:
         evaluation_enqueue(evaluation_id=evaluation_id)
+    for run in JudgeRun.objects.filter(pk__in=claims.sweep(JudgeRun)[0]).select_related("judge"):
+        judge_run_enqueue(run=run)
     comparison.judgments_release_stale()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compare, evaluation, finetune, lineage
+from .views import compare, evaluation, finetune, judging, lineage
 
 app_name = "training"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("evaluations/", evaluation.evaluation_list, name="evaluation_list"),
     path("evaluations/new/", evaluation.evaluation_new, name="evaluation_new"),
     path("evaluations/<id:pk>/", evaluation.evaluation_detail, name="evaluation_detail"),
+    path("evaluations/<id:pk>/judge/", judging.evaluation_judge, name="evaluation_judge"),
+    path("judge/stories/", judging.judge_stories, name="judge_stories"),
+    path("judge/<id:pk>/", judging.judge_run_detail, name="judge_run_detail"),
     path("compare/", compare.compare, name="compare"),
     path("compare/results/", compare.compare_results, name="compare_results"),
     path("compare/<id:judgment_id>/", compare.compare_judge, name="compare_judge"),

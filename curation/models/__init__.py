@@ -1,7 +1,7 @@
 """The curation app's models, one module per area; import them from here."""
 
 from .exports import DatasetExport
-from .reviews import Adjudication, Guidelines, Review
+from .reviews import Adjudication, Guidelines, JudgeSuggestion, Review
 from .texts import CHECK_COLUMNS, CheckedText, Provenance, Story, StoryQuerySet, Topic
 from .themes import THEME_NAME_MAX_LENGTH, Theme, ThemeEvent, ThemeQuerySet
 
@@ -12,6 +12,7 @@ __all__ = [
     "Adjudication",
     "DatasetExport",
     "Guidelines",
+    "JudgeSuggestion",
     "Provenance",
     "Review",
     "Story",

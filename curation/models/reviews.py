@@ -118,3 +118,30 @@ class Guidelines(models.Model):
 
     def __str__(self):
         return f"guidelines of {self.updated_at:%Y-%m-%d}"
+
+
+class JudgeSuggestion(models.Model):
+    """A model judge's reading of one story against the brief, point by point (``answers``:
+    criterion -> {"answer": true/false/null, "reason": "..."}): shown beside the story in the
+    review panel as a suggestion, never a decision. Written by curation's service
+    (``story_suggestion_add``) for whichever app ran the judge."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="suggestions")
+    judge_name = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=64)
+    answers = models.JSONField(default=dict)
+    # Every criterion answered yes; None when the reply could not be read.
+    passed = models.BooleanField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "judge_name", "prompt_version"], name="suggestion_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.judge_name} on story {self.story_id}"

@@ -184,6 +184,9 @@ class Story(Provenance, CheckedText):
     original_paragraph_count = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_rejected = models.BooleanField(default=False)
     passed_as_written = models.BooleanField(default=False)
+    # The model judge's latest suggestion (JudgeSuggestion): does the story meet the brief?
+    # None until a judge read it. Never a decision: reviewers decide.
+    judge_passed = models.BooleanField(null=True, blank=True)
 
     objects = StoryQuerySet.as_manager()
 

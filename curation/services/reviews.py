@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from ..agreement import JUDGE_VS_GATES
 from ..approval import Policy
 from ..dashboard import dashboard_invalidate
 from ..models import Adjudication, Review, Story
@@ -32,12 +33,13 @@ def _reservable(user, now):
     )
 
 
-def story_next_for(*, user, skip: Sequence[int] = ()) -> Story | None:
+def story_next_for(*, user, skip: Sequence[int] = (), first: str = "") -> Story | None:
     """Reserve and return the next story for ``user``, or None when there is nothing left.
 
     A story the user already holds comes back first. Otherwise the pending story with the
     fewest reviews (oldest first) is reserved with a conditional UPDATE: if another reviewer
-    takes it in between, the next candidate is tried.
+    takes it in between, the next candidate is tried. ``first="judge"``: the stories where
+    the model judge and the gates disagree come before the others.
     """
     now = timezone.now()
     until = now + timedelta(minutes=settings.STORYAPP_RESERVATION_MINUTES)
@@ -51,12 +53,11 @@ def story_next_for(*, user, skip: Sequence[int] = ()) -> Story | None:
     if held:
         return held
     for _ in range(5):
-        candidates = list(
-            _reservable(user, now)
-            .exclude(pk__in=skip)
-            .order_by("review_count", "pk")
-            .values_list("pk", flat=True)[:5]
-        )
+        waiting = _reservable(user, now).exclude(pk__in=skip).order_by("review_count", "pk")
+        candidates = []
+        if first == "judge":
+            candidates = list(waiting.filter(JUDGE_VS_GATES).values_list("pk", flat=True)[:5])
+        candidates = candidates or list(waiting.values_list("pk", flat=True)[:5])
         if not candidates:
             return None
         for pk in candidates:

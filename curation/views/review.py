@@ -26,11 +26,14 @@ SKIP_SESSION_KEY = "review_skipped"
 # The key that arms each rubric axis on the review page (then a digit rates it).
 AXIS_KEYS = {"brief": "f", "coherence": "c", "creativity": "v", "characters": "h"}
 STARTED_SESSION_KEY = "review_started"
+# "judge": serve first the stories where the model judge and the gates disagree.
+FIRST_SESSION_KEY = "review_first"
 
 
 def _next_story(request) -> Story | None:
     skipped = request.session.get(SKIP_SESSION_KEY, [])
-    story = reviews.story_next_for(user=request.user, skip=skipped)
+    first = request.session.get(FIRST_SESSION_KEY, "")
+    story = reviews.story_next_for(user=request.user, skip=skipped, first=first)
     if story is not None:
         started = request.session.get(STARTED_SESSION_KEY, {})
         started.setdefault(str(story.pk), timezone.now().isoformat())
@@ -47,6 +50,7 @@ def _render_review(request, story, form=None, status=200):
         "reasons": Review.Reason.choices,
         "has_guidelines": selectors.guidelines_current() is not None,
         "remaining": selectors.review_remaining(user=request.user),
+        "judge_first": request.session.get(FIRST_SESSION_KEY) == "judge",
     }
     return render_page(
         request, "curation/review.html", context, partial="review-panel", status=status
@@ -57,6 +61,9 @@ def _render_review(request, story, form=None, status=200):
 @vary_on_headers("HX-Request")
 @permission_required("curation.rate_story", raise_exception=True)
 def review_queue(request):
+    if "first" in request.GET:
+        first = request.GET["first"]
+        request.session[FIRST_SESSION_KEY] = first if first == "judge" else ""
     return _render_review(request, _next_story(request))
 
 

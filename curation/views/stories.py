@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from storyapp.errors import bad_request, form_errors_text, validation_text
 
 from .. import selectors
-from ..agreement import gate_agreement
+from ..agreement import gate_agreement, judge_agreement
 from ..diffs import side_by_side
 from ..forms import (
     CHECK_FILTERS,
@@ -63,7 +63,12 @@ def story_agreement(request):
     return render(
         request,
         "curation/story_agreement.html",
-        {"gates": gate_agreement(), "policy": GatePolicy.current().describe()},
+        {
+            "gates": gate_agreement(),
+            "judge": judge_agreement(),
+            "policy": GatePolicy.current().describe(),
+            "min_agreement": settings.STORYAPP_JUDGE_MIN_AGREEMENT,
+        },
     )
 
 

@@ -221,7 +221,7 @@ def _generate(evaluation, profile, topics: dict, policy) -> None:
         i, topic_id = todo[index]
         result = result.sanitized()
         verdict = (
-            sample_fields(judge(result.text, result.finish_reason, policy))
+            sample_fields(judge(result.text, result.finish_reason, policy, topic=topics[topic_id]))
             if not result.error
             else {}
         )

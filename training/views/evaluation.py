@@ -11,15 +11,27 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from generation.models import ModelProfile
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
 from storyapp.workers import work_state
 
 from ..forms import EvaluationForm
+from ..judge_results import judge_pair_results, latest_pair_run
 from ..models import Evaluation
 from ..selectors import comparison_results, evaluation_results
 from ..services.evaluation import evaluation_create
 from ..tasks import QUEUE
+
+
+def _judge_context(request, evaluation: Evaluation) -> dict:
+    run = latest_pair_run(evaluation)
+    return {
+        "judge_run": run,
+        "judge_results": judge_pair_results(run) if run else None,
+        "judges": ModelProfile.objects.filter(role=ModelProfile.Role.JUDGE).order_by("name"),
+        "can_launch": request.user.has_perm("training.launch_finetune"),
+    }
 
 
 @require_GET
@@ -79,6 +91,7 @@ def evaluation_detail(request, pk: int):
         "done": evaluation.samples.count(),
         "total": len(evaluation.topic_ids) * evaluation.profiles.count(),
         **work_state(evaluation, QUEUE),
+        **_judge_context(request, evaluation),
     }
     return render_page(
         request,
