@@ -2,13 +2,16 @@
 side by side in one run: the defaults before repetition control, and candidates.
 
     python bench/sampling.py [--json] [--topics 40] [--configs baseline,rep115,...]
+        [--judge-url http://host:8000/v1 --judge-model NAME]
 
 40 fixed topics (none of them in the app's data), the seed's story prompt through the chat
 template, one story per topic per configuration, same seeds. "As written" (the headline)
 counts the stories no reject gate fails as the model wrote them; "kept" counts those that pass
 after the automatic repair (a story that ended on its own in more than two paragraphs,
 re-paragraphed into two), as in the app. The checks (cut off, two paragraphs, repetitive)
-describe the stories as written.
+describe the stories as written. With a judge (an OpenAI-compatible server), each story is
+also read by it against the brief point by point (training.judge), and the stories it says
+meet the brief are counted.
 """
 
 import argparse
@@ -31,6 +34,8 @@ from curation.judging import GatePolicy, judge, story_checks  # noqa: E402
 from generation import prompts  # noqa: E402
 from generation.backends import GenerationRequest, TransformersBackend  # noqa: E402
 from generation.bundled import ensure_bundled_model  # noqa: E402
+from generation.models import ModelProfile  # noqa: E402
+from training import judge as model_judge  # noqa: E402
 from training.services.runs import sample_fields  # noqa: E402
 
 TOPICS = [
@@ -94,7 +99,41 @@ CONFIGS = {
 }
 
 
-def run(backend, config: dict, topics: list[str], policy: GatePolicy, seed: int) -> dict:
+def judge_backend(url: str, model: str):
+    """The judge as an unsaved profile (nothing is written to the app's database)."""
+    from generation.backends import backend_for
+
+    profile = ModelProfile(
+        name="bench-judge",
+        role="judge",
+        backend="openai",
+        model=model,
+        base_url=url,
+        temperature=0.0,
+        top_p=1.0,
+        max_new_tokens=300,
+        concurrency=8,
+    )
+    return backend_for(profile)
+
+
+def judged_by(judge_server, topics: list[str], texts: list[str]) -> dict:
+    requests = [
+        GenerationRequest(
+            messages=model_judge.story_messages(topic, text), temperature=0.0, max_new_tokens=300
+        )
+        for topic, text in zip(topics, texts, strict=True)
+    ]
+    readings = [model_judge.read_story(r.text)[1] for r in judge_server.generate(requests)]
+    return {
+        "judge_meets_brief": sum(r is True for r in readings),
+        "judge_unreadable": sum(r is None for r in readings),
+    }
+
+
+def run(
+    backend, config: dict, topics: list[str], policy: GatePolicy, seed: int, judge_server=None
+) -> dict:
     requests = [
         GenerationRequest(
             messages=prompts.default_messages("story", {"topic": topic}), seed=seed + i, **config
@@ -110,9 +149,11 @@ def run(backend, config: dict, topics: list[str], policy: GatePolicy, seed: int)
         for r, topic in zip(results, topics, strict=True)
     ]
     n = len(judged)
+    readings = judged_by(judge_server, topics, [r.text for r in results]) if judge_server else {}
     return {
         "config": config,
         "passed_as_written": sum(j["passed"] for j in judged),
+        **readings,
         "of": n,
         "as_written_share": round(sum(j["passed"] for j in judged) / n, 3),
         "passed": sum(j["usable"] for j in judged),
@@ -140,12 +181,21 @@ def main():
     parser.add_argument("--topics", type=int, default=40)
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--seed", type=int, default=42, help="the first topic's seed")
+    parser.add_argument("--judge-url", help="an OpenAI-compatible server with a judge model")
+    parser.add_argument("--judge-model", help="the judge model's name on that server")
     args = parser.parse_args()
+    judge_server = (
+        judge_backend(args.judge_url, args.judge_model)
+        if args.judge_url and args.judge_model
+        else None
+    )
     backend = TransformersBackend(folder=str(ensure_bundled_model()), batch_size=8)
     policy = GatePolicy.current()
     report = {}
     for name in args.configs.split(","):
-        report[name] = run(backend, CONFIGS[name], TOPICS[: args.topics], policy, args.seed)
+        report[name] = run(
+            backend, CONFIGS[name], TOPICS[: args.topics], policy, args.seed, judge_server
+        )
         row = report[name]
         print(
             f"{name}: {row['passed_as_written']}/{row['of']} pass as written, "
@@ -172,6 +222,11 @@ def main():
             f"{row['repaired']:>9} {row['not_story']:>10} {row['too_short']:>6} "
             f"{row['unfinished']:>7} {row['stopped_by_length']:>9}"
         )
+        if "judge_meets_brief" in row:
+            print(
+                f"{'':<20} judge {args.judge_model}: {row['judge_meets_brief']}/{row['of']} meet "
+                f"the brief ({row['judge_unreadable']} unreadable)"
+            )
 
 
 if __name__ == "__main__":
