@@ -1,7 +1,6 @@
 """Read queries of the curation app."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -110,18 +109,6 @@ def story_list(*, filters: dict) -> QuerySet[Story]:
         )
     order = STORY_SORTS[filters.get("sort") or "newest"]
     return stories.order_by(order, "-pk" if order.startswith("-") else "pk")
-
-
-def story_ids_matching(query, *, limit: int) -> tuple[list[int], int]:
-    """The ids of the stories a story-browser query string selects (at most ``limit``, in the
-    browser's order) and how many it selects; ValidationError names a bad filter."""
-    from .forms import StoryFilterForm
-
-    form = StoryFilterForm(query)
-    if not form.is_valid():
-        raise ValidationError(form.errors.as_text(), code="story_filter")
-    stories = story_list(filters=form.cleaned_data)
-    return list(stories.values_list("pk", flat=True)[:limit]), stories.count()
 
 
 def story_reviews(*, story: Story) -> QuerySet[Review]:

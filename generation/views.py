@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
-from storyapp.workers import queue_served
+from storyapp.workers import work_state
 
 from . import selectors
 from .forms import JobForm, ModelProfileForm, PromptTemplateForm
@@ -79,7 +79,10 @@ def job_detail(request, pk: int):
     page = Paginator(selectors.job_outputs(job), settings.STORYAPP_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"job": job, "page_obj": page, "outputs": page.object_list}
+    # One page state for tracked work: it polls while the job can move (not finished, and a
+    # worker serves its queue or holds it); otherwise the page says why it waits.
+    state = work_state(job, job.queue_name)
+    context = {"job": job, "page_obj": page, "outputs": page.object_list, **state}
     if partial is None:
         context.update(
             progress=selectors.job_progress(job),
@@ -93,7 +96,7 @@ def job_detail(request, pk: int):
         "generation/job_detail.html",
         context,
         partial=partial or "job-progress",
-        finished=job.is_finished,
+        finished=not state["polling"],
     )
 
 
@@ -143,15 +146,16 @@ def model_detail(request, name: str):
         ModelProfile.objects.select_related("base_model", "release"), name=name
     )
     tests = list(profile.tests.all()[:5])
-    waiting = any(test.is_waiting for test in tests)
-    served = queue_served(profile.queue)
+    waiting = [test for test in tests if test.is_waiting]
+    # The page state of tracked work (storyapp.workers.work_state), over the waiting tests:
+    # poll while one of them can move; otherwise say why it waits.
+    states = [work_state(test, profile.queue) for test in waiting]
     context = {
         "profile": profile,
         "tests": tests,
         "can_edit": request.user.has_perm("generation.change_modelprofile"),
-        "queue_served": served,
-        # Poll while a test waits for a worker that exists; otherwise say why it waits.
-        "polling": waiting and served,
+        "queue_served": not any(state["no_worker"] for state in states),
+        "polling": any(state["polling"] for state in states),
     }
     return render_page(
         request,

@@ -12,7 +12,7 @@ from storyapp.workers import activity
 
 from .models import Evaluation, FineTuneJob, JudgeRun
 from .services import comparison
-from .services.judge_runs import judge_run
+from .services.judge_work import judge_run
 from .services.runs import evaluation_run, finetune_run
 
 QUEUE = "train"

@@ -84,6 +84,11 @@ def test_launch_with_ineligible_ids_explains_and_creates_nothing(editor_client, 
 def test_progress_polling_stops_with_286_when_the_job_ends(editor_client, teacher, scripted):
     ThemeFactory(name="Courage", status="approved")
     job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    # Queued, no worker on its queue: the page says so and does not poll.
+    unserved = editor_client.get(job.get_absolute_url())
+    assert b"No worker is serving queue <strong>teacher</strong>" in unserved.content
+    assert b"every 2s" not in unserved.content and b"check again" in unserved.content
+    worker_beat(worker_id="w1", backend="db", queues=["teacher"])
     running = editor_client.get(job.get_absolute_url(), **HX)
     assert running.status_code == 200 and b'hx-trigger="every 2s"' in running.content
     engine.job_work(job_id=job.pk)
@@ -204,3 +209,23 @@ def test_a_job_whose_items_came_back_short_says_so(editor_client, teacher, monke
     assert "2 of 2 items short" in page and "held fewer topics than asked" in page
     listing = editor_client.get("/jobs/").content.decode()
     assert "2 short" in listing
+
+
+@pytest.mark.django_db
+def test_a_stories_job_leads_with_passed_as_written(editor_client, teacher):
+    from tests.factories import StoryFactory, TopicFactory
+
+    topic = TopicFactory(status="approved", theme=ThemeFactory(status="approved"))
+    job = jobs.job_create(kind="stories", model=teacher, enqueue=False)
+    StoryFactory(topic=topic, generation_job_id=job.pk, passed_as_written=True)
+    StoryFactory(
+        topic=topic, generation_job_id=job.pk, sample_index=1, auto_edited_text="A. B.\n\nC."
+    )
+    StoryFactory(
+        topic=topic, generation_job_id=job.pk, sample_index=2, auto_rejected=True, status="rejected"
+    )
+    page = editor_client.get(job.get_absolute_url()).content.decode()
+    quality = page[page.index('id="job-quality"') :]
+    assert quality.index("Passed as written") < quality.index("Kept by the gates")
+    assert 'id="as-written">1 of 3<' in page
+    assert 'into two">Repaired</dt><dd>1</dd>' in page

@@ -21,7 +21,7 @@ from tests.factories import (
     review_data,
 )
 from tests.storyapp.test_every_url import all_patterns
-from training.models import Evaluation
+from training.models import Evaluation, JudgeRun
 
 LIST_PAGES = [
     "/",
@@ -32,6 +32,9 @@ LIST_PAGES = [
     "/review/",
     "/stories/",
     "/stories/?check=cut_off&sort=score",
+    "/stories/?disagree=gates",
+    "/stories/agreement/",
+    "/judge/stories/?status=pending",
     "/stories/bulk/?decision=reject&check=cut_off",
     "/topics/bulk/?decision=approve&status=all",
     "/adjudication/",
@@ -53,6 +56,7 @@ DETAIL_PAGES = {
     "job outputs": lambda: GenerationJob.objects.order_by("pk").first().get_absolute_url(),
     "model tests": lambda: ModelTest.objects.order_by("pk").first().profile.get_absolute_url(),
     "evaluation results": lambda: Evaluation.objects.order_by("pk").first().get_absolute_url(),
+    "judge run": lambda: JudgeRun.objects.order_by("pk").first().get_absolute_url(),
     "model lineage": lambda: (
         "/lineage/models/" + Evaluation.objects.order_by("pk").first().profiles.first().name + "/"
     ),
@@ -84,7 +88,13 @@ def populate(n: int, admin) -> None:
 
 def _training(n, profile, admin, reviewers):
     """n fine-tunes and an evaluation of n topics with its blind pairs, half of them judged."""
-    from training.models import ComparisonPair, EvaluationSample, FineTuneJob, Judgment
+    from training.models import (
+        ComparisonPair,
+        EvaluationSample,
+        FineTuneJob,
+        Judgment,
+        PairVerdict,
+    )
 
     release = DatasetExportFactory(status="done", created_by=admin)
     other = ModelProfileFactory()
@@ -92,6 +102,10 @@ def _training(n, profile, admin, reviewers):
         FineTuneJob.objects.create(release=release, base=profile, name=f"ft-{release.pk}-{i}")
     evaluation = Evaluation.objects.create(name=f"eval-{release.pk}", topic_ids=[], results={})
     evaluation.profiles.set([profile, other])
+    judge = ModelProfileFactory(role="judge", queue="teacher")
+    run = JudgeRun.objects.create(
+        kind="pairs", judge=judge, evaluation=evaluation, prompt_version="pair-v1"
+    )
     for topic in Topic.objects.order_by("-pk")[:n]:
         a, b = (
             EvaluationSample.objects.create(evaluation=evaluation, model=m, topic=topic, text="x")
@@ -100,6 +114,8 @@ def _training(n, profile, admin, reviewers):
         pair = ComparisonPair.objects.create(evaluation=evaluation, a=a, b=b)
         for reviewer in reviewers:
             Judgment.objects.create(pair=pair, reviewer=reviewer, left_is_a=True, winner="a")
+        for a_first in (True, False):
+            PairVerdict.objects.create(run=run, pair=pair, a_first=a_first, winner="a")
 
 
 def fresh_get(client, url):

@@ -71,3 +71,20 @@ def test_a_judgment_is_the_servers_not_anyone_elses(pairs, make_user):
     with pytest.raises(ValidationError) as excinfo:
         judgment_record(judgment_id=judgment.pk, user=mallory, choice="left")
     assert excinfo.value.code == "not_yours"
+
+
+@pytest.mark.django_db
+def test_the_page_shows_each_story_as_written_with_the_repair_one_click_away(reviewer_client):
+    from tests.factories import ComparisonPairFactory, EvaluationSampleFactory
+
+    written = "It began.\n\nShe walked.\n\nShe came home."
+    repaired = "It began. She walked.\n\nShe came home."
+    pair = ComparisonPairFactory(
+        a=EvaluationSampleFactory(text=written, judged_text=repaired, repaired=True)
+    )
+    body = reviewer_client.get("/compare/").content.decode()
+    assert pair.a.topic.text in body
+    # as written: three paragraphs on the page, the repair behind a click
+    assert "<p>It began.</p>" in body and "<p>She walked.</p>" in body
+    assert "As repaired by the gates" in body and "<p>It began. She walked.</p>" in body
+    assert body.count("As repaired by the gates") == 1  # only the repaired story has one

@@ -27,7 +27,8 @@ from tests.workers import Site
 from training import judge
 from training.judge_results import judge_pair_results
 from training.models import JudgeRun, PairVerdict
-from training.services.judge_runs import judge_run, judge_run_create
+from training.services.judge_runs import judge_run_create
+from training.services.judge_work import judge_run
 
 PAIR = re.compile(
     r"\[Story 1\]\n(.*)\n\[End of story 1\].*\[Story 2\]\n(.*)\n\[End of story 2\]", re.S

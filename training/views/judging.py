@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from curation.selectors import story_ids_matching
+from curation.services.suggestions import stories_for_judge
 from generation.models import ModelProfile
 from storyapp.errors import bad_request, validation_text
 from storyapp.htmx import render_page
@@ -53,7 +53,7 @@ def judge_stories(request):
     query = request.GET.copy()
     query.pop("page", None)
     try:
-        ids, count = story_ids_matching(query, limit=MAX_STORIES + 1)
+        ids, count = stories_for_judge(query, limit=MAX_STORIES + 1)
     except ValidationError as error:
         return bad_request(request, f"Invalid filter: {validation_text(error)}")
     if request.method == "POST":
