@@ -165,23 +165,25 @@ def echoes(text: str, paragraphs: list[str], topic: str) -> bool:
     )
 
 
-# Words a finished sentence does not end on.
+# Words a finished statement does not end on (articles, conjunctions, possessives and a few
+# prepositions that always want an object; not "by", "then" or "while": "time went by.").
 _DANGLING = frozenset(
-    "the a an and or but of to with his her their its as that when while because into from "
-    "for at by my your our then".split()
+    "the a an and or but of his her their its my your our from into because".split()
 )
 _TRAILING_OFF = ("...", "…", "—", "–", "-")
 
 
 def unfinished(text: str) -> bool:
-    """The last sentence trails off (an ellipsis or a dash) or ends on a word no finished
-    sentence ends on ("...and then she opened the."): the story has no conclusion even when
-    it ends with punctuation. (No punctuation at all is ``cut_off``.)"""
+    """The last sentence trails off (an ellipsis or a dash) or is a statement ending on a word
+    no finished sentence ends on ("...and then she opened the."): the story has no conclusion
+    even when it ends with punctuation. (No punctuation at all is ``cut_off``.)"""
     end = text.rstrip().rstrip("\"'”’)")
     if not end:
         return True
     if end.endswith(_TRAILING_OFF):
         return True
+    if not end.endswith("."):
+        return False  # a question or an exclamation may end on any word
     words = _WORD.findall(end[-60:])
     return bool(words) and words[-1].casefold() in _DANGLING
 

@@ -69,6 +69,24 @@
     const panel = document.querySelector("[data-review]");
     const form = panel && panel.querySelector("#review-form");
     if (!form || event.ctrlKey || event.metaKey || event.altKey) return false;
+    // After R the reason list has the focus: the arrows move it one reason at a time, Enter
+    // submits the review, Escape leaves the list (the native list never opens).
+    const reason = event.target.matches && event.target.matches('select[name="reason"]');
+    if (reason && form.contains(event.target)) {
+      const select = event.target;
+      if (event.key === "Enter") {
+        form.requestSubmit();
+      } else if (event.key === "Escape") {
+        select.blur();
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        select.selectedIndex = Math.max(0, Math.min(select.options.length - 1, select.selectedIndex + step));
+      } else {
+        return false;
+      }
+      event.preventDefault();
+      return true;
+    }
     const inText = event.target.closest("textarea, input[type=text], select") !== null;
     if (inText) return false;
     if (armedAxis && !form.contains(armedAxis)) armedAxis = null;

@@ -61,3 +61,36 @@ def test_reviewer_reviews_three_stories_with_the_keyboard_only(
     assert dialogs == []
     alice_ctx.close()
     bob_ctx.close()
+
+
+def test_a_reviewer_rejects_with_a_reason_by_keyboard_only(chromium, live_server, make_user):
+    StoryFactory.create_batch(2)
+    make_user("carol", "Reviewer")
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, "carol")
+    page.goto(live_server.url + "/review/")
+    first = shown_story_id(page)
+    page.keyboard.press("2")
+    page.keyboard.press("r")  # reject: the reasons take the focus
+    page.keyboard.press("ArrowDown")  # Off-topic
+    page.keyboard.press("ArrowDown")  # Wrong format: one reason a press
+    page.keyboard.press("Enter")  # submits, does not open the list
+    expect(page.get_by_text(f"Review of story #{first} saved")).to_be_visible()
+    second = shown_story_id(page)
+    page.keyboard.press("1")
+    page.keyboard.press("r")
+    page.keyboard.press("Escape")  # leaves the reasons...
+    page.keyboard.press("3")  # ...and the keys work again: overall 3
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Review of story #{second} saved")).to_be_visible()
+    saved = dict(
+        Review.objects.filter(reviewer__username="carol").values_list("story_id", "reason")
+    )
+    assert saved == {first: "wrong_format", second: ""}
+    overall = dict(
+        Review.objects.filter(reviewer__username="carol").values_list("story_id", "overall")
+    )
+    assert overall == {first: 2, second: 3}
+    context.close()

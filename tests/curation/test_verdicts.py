@@ -189,3 +189,11 @@ def test_a_story_stored_with_the_brief_met_passes_as_written_and_a_preamble_is_r
         False,
     )
     assert "not a story" in [label.lower() for label in chatter.failed_checks]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["What were you looking at?", "And the years went by.", "She had waited since then."],
+)
+def test_a_finished_last_sentence_is_not_unfinished(ending):
+    assert story_checks(f"{FIRST}\n\n{SECOND} {ending}", "stop")["unfinished"] is False
