@@ -1,6 +1,7 @@
 """Closing the loop on the bundled student, end to end, in the app, on this machine's CPU.
 
     python bench/training.py [--json] [--stories 200] [--heldout 40] [--keep DIR]
+        [--judge-url http://host:8000/v1 --judge-model NAME]
 
 1. A fresh site (SQLite in a temporary folder): the built-in themes approved, topics from the
    bundled teacher, stories from the bundled student with the quality gates on and
@@ -10,7 +11,10 @@
 2. The release (prompt-completion, validation 10%) and a full fine-tune of one epoch
    (`manage.py finetune --inline` in its own process): wall time, tokens/s, peak RSS.
 3. The held-out evaluation of the base against the tuned student on --heldout topics, same
-   sampling and seeds: gate-pass rate with 95% Wilson intervals, and validation perplexity.
+   sampling and seeds: gate-pass rate as written first (and kept after the repair) with 95%
+   Wilson intervals, and validation perplexity.
+4. With a judge (an OpenAI-compatible server): the judge run over the evaluation's blind pairs
+   in both orders (training.judge): base against tuned by the judge, with its position bias.
 """
 
 import argparse
@@ -162,6 +166,29 @@ def forget_model(name: str) -> None:
     shutil.rmtree(models_root() / name, ignore_errors=True)
 
 
+def judge_pairs(evaluation, url: str, model: str) -> dict:
+    """The evaluation's pairs judged by a model judge, in both orders (a judge run, inline)."""
+    from generation.services.registry import model_register
+    from training.judge_results import judge_pair_results
+    from training.services.judge_runs import judge_run_create
+    from training.services.judge_work import judge_run
+
+    judge, _ = model_register(
+        name="bench-judge",
+        role="judge",
+        backend="openai",
+        model=model,
+        base_url=url,
+        temperature=0.0,
+        top_p=1.0,
+        max_new_tokens=300,
+        concurrency=8,
+        queue="teacher",
+    )
+    run = judge_run_create(judge_profile=judge, evaluation=evaluation, enqueue=False)
+    return judge_pair_results(judge_run(run_id=run.pk))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
@@ -172,6 +199,8 @@ def main():
         help="use (and keep) this folder instead of a temporary one; a rerun on it reuses what "
         "finished (the curated stories, the release, the measured fine-tune)",
     )
+    parser.add_argument("--judge-url", help="an OpenAI-compatible server with a judge model")
+    parser.add_argument("--judge-model", help="the judge model's name on that server")
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-training-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -236,6 +265,8 @@ def main():
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "results": evaluation.results,
     }
+    if args.judge_url and args.judge_model:
+        report["judge"] = judge_pairs(evaluation, args.judge_url, args.judge_model)
     base_row, tuned_row = (evaluation.results[n] for n in ("bundled-student", "bench-tuned"))
     report["verdict"] = {
         "tuned_pass_rate_higher": tuned_row["pass_rate"] > base_row["pass_rate"],
@@ -270,6 +301,21 @@ def main():
             f"{row['mean_paragraphs']} paragraphs, {row['mean_words']} words, "
             f"cut off {row['cut_off_share']:.0%}, distinct-2 {row['distinct_2']}, "
             f"'Once upon a time' {row['once_upon_a_time_share']:.0%}"
+        )
+    if "judge" in report:
+        j = report["judge"]
+        pair = j["pairs"][0] if j["pairs"] else None
+        print(
+            f"Judge {j['judge']} ({j['prompt_version']}), {j['pairs_judged']} pairs in both "
+            f"orders: "
+            + (
+                f"{pair['first']} against {pair['second']} {pair['win_rate']:.0%} "
+                f"(95% {pair['low']:.2f}-{pair['high']:.2f}), "
+                if pair
+                else ""
+            )
+            + f"{j['ties']} ties ({j['flips']} flipped with the order), the story shown first "
+            f"won {j['position']['first_won']} of {j['position']['decided']}"
         )
     print(json.dumps(report["verdict"]))
 

@@ -318,3 +318,21 @@ def test_a_judge_run_survives_a_killed_worker(tmp_path):
         run_id,
     )[0]
     assert verdicts == (40, 40)  # every verdict once: the second run asked only for the rest
+
+
+@pytest.mark.django_db
+def test_the_training_bench_asks_a_judge_about_its_evaluation(monkeypatch):
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    bench = importlib.import_module("bench.training")
+    evaluation, pairs = twenty_pairs(planted_human=False)
+    with JudgeServer({p.b.text for p in pairs}) as server:
+        report = bench.judge_pairs(evaluation, server.url, "planted")
+    assert (report["judge"], report["pairs_judged"], report["trust"]) == (
+        "bench-judge",
+        20,
+        "uncalibrated",
+    )
+    assert report["pairs"][0]["win_rate"] == 0.0  # m2 won every pair, in both orders
