@@ -96,8 +96,9 @@ def read_pair(text: str) -> tuple[str, str]:
 
 def read_story(text: str) -> tuple[dict, bool | None]:
     """(answers, passed) from a single-story reply: answers maps each criterion to
-    {"answer": True / False / None, "reason": ...}; passed is True when every criterion is
-    yes, False when any is no, None when the reply could not be read."""
+    {"answer": True / False / None, "reason": ..., "label": the point of the brief}; passed
+    is True when every criterion is yes, False when any is no, None when the reply could not
+    be read."""
     value = _json_object(text) or {}
     answers = {}
     for key in CRITERIA:
@@ -113,6 +114,7 @@ def read_story(text: str) -> tuple[dict, bool | None]:
             if word in ("no", "false")
             else None,
             "reason": str(reason)[:500],
+            "label": CRITERIA[key],
         }
     got = [a["answer"] for a in answers.values()]
     if None in got:

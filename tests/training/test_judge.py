@@ -238,13 +238,18 @@ def test_suggestions_appear_in_the_review_panel_and_never_change_a_status(client
     unfinished.refresh_from_db()
     assert unfinished.judge_passed is False
     suggestion = unfinished.suggestions.get()
-    assert suggestion.answers["conclusion"] == {"answer": False, "reason": "Ending?"}
+    assert suggestion.answers["conclusion"] == {
+        "answer": False,
+        "reason": "Ending?",
+        "label": "a clear conclusion",
+    }
     # The gates passed both clean: the judge disagrees on one, served first when asked.
     reviewer = make_user("rev", "Reviewer")
     client.force_login(reviewer)
     panel = client.get(reverse("curation:review_queue") + "?first=judge").content.decode()
     assert f"story #{unfinished.pk}" in panel and 'id="judge-suggestion"' in panel
     assert "misses the brief" in panel and "not a decision" in panel
+    assert "A clear conclusion: Ending?" in panel
     browser = client.get(reverse("curation:story_browser"), {"disagree": "judge_gates"})
     assert [s.pk for s in browser.context["stories"]] == [unfinished.pk]
     assert Story.objects.get(pk=unfinished.pk).status == "pending"
