@@ -3,6 +3,7 @@ from playwright.sync_api import expect
 
 from generation.models import GenerationJob
 from generation.services.engine import job_work
+from storyapp.workers import worker_beat
 from tests.browser.test_theme_curation import sign_in
 from tests.factories import ThemeFactory
 
@@ -22,7 +23,11 @@ def test_editor_launches_a_topic_job_and_watches_it_finish(
     expect(page.locator("#job-status")).to_have_text("Queued")
     expect(page.get_by_text("No worker is serving queue")).to_be_visible()
 
-    # A worker picks the job up; the page polls and shows the outcome without a reload.
+    # A worker starts: "check again", and the page polls while the job can move; the worker
+    # picks the job up and the page shows the outcome without a reload.
+    worker_beat(worker_id="w1", backend="db", queues=["teacher"])
+    page.get_by_role("link", name="check again").click()
+    expect(page.get_by_text("No worker is serving queue")).to_have_count(0)
     job = GenerationJob.objects.get()
     job_work(job_id=job.pk)
     expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=15_000)
