@@ -103,18 +103,7 @@ def judge_backend(url: str, model: str):
     """The judge as an unsaved profile (nothing is written to the app's database)."""
     from generation.backends import backend_for
 
-    profile = ModelProfile(
-        name="bench-judge",
-        role="judge",
-        backend="openai",
-        model=model,
-        base_url=url,
-        temperature=0.0,
-        top_p=1.0,
-        max_new_tokens=300,
-        concurrency=8,
-    )
-    return backend_for(profile)
+    return backend_for(ModelProfile(name="bench-judge", **model_judge.server_judge(url, model)))
 
 
 def judged_by(judge_server, topics: list[str], texts: list[str]) -> dict:

@@ -169,22 +169,12 @@ def forget_model(name: str) -> None:
 def judge_pairs(evaluation, url: str, model: str) -> dict:
     """The evaluation's pairs judged by a model judge, in both orders (a judge run, inline)."""
     from generation.services.registry import model_register
+    from training.judge import server_judge
     from training.judge_results import judge_pair_results
     from training.services.judge_runs import judge_run_create
     from training.services.judge_work import judge_run
 
-    judge, _ = model_register(
-        name="bench-judge",
-        role="judge",
-        backend="openai",
-        model=model,
-        base_url=url,
-        temperature=0.0,
-        top_p=1.0,
-        max_new_tokens=300,
-        concurrency=8,
-        queue="teacher",
-    )
+    judge, _ = model_register(name="bench-judge", queue="teacher", **server_judge(url, model))
     run = judge_run_create(judge_profile=judge, evaluation=evaluation, enqueue=False)
     return judge_pair_results(judge_run(run_id=run.pk))
 

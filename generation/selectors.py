@@ -10,7 +10,7 @@ from django.utils import timezone
 from curation.models import Story, StoryQuerySet, Topic
 from storyapp.workers import queues_served
 
-from .models import GenerationJob, JobItem, PromptTemplate
+from .models import GenerationJob, JobItem, ModelProfile, PromptTemplate
 
 ITEM_STATUSES = [status for status, _ in JobItem.Status.choices]
 
@@ -44,6 +44,11 @@ def job_status_dict(job: GenerationJob) -> dict:
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def judge_profiles():
+    """The models with the role judge, by name (the pickers that ask a judge)."""
+    return ModelProfile.objects.filter(role=ModelProfile.Role.JUDGE).order_by("name")
 
 
 # When at least this share of a job's outputs stopped at the token limit, the page says so.

@@ -23,6 +23,21 @@ CRITERIA = {
 WINNERS = ("1", "2", "tie")
 
 
+def server_judge(url: str, model: str) -> dict:
+    """Profile fields of a judge behind an OpenAI-compatible server as the benches ask it:
+    greedy, 300 new tokens (a verdict and its reasons), 8 requests at a time."""
+    return {
+        "role": "judge",
+        "backend": "openai",
+        "model": model,
+        "base_url": url,
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "max_new_tokens": 300,
+        "concurrency": 8,
+    }
+
+
 def pair_messages(topic: str, first: str, second: str) -> list[dict]:
     """The pairwise prompt (PAIR_VERSION): ``first`` is shown as story 1."""
     return [

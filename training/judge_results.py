@@ -12,7 +12,7 @@ from storyapp.statistics import cohen_kappa, wilson_interval
 
 from . import judge
 from .models import Evaluation, JudgeRun, Judgment, PairVerdict
-from .selectors import _outcome, win_rates
+from .selectors import pair_outcome, win_rates
 
 
 def latest_pair_run(evaluation: Evaluation) -> JudgeRun | None:
@@ -66,7 +66,7 @@ def judge_pair_results(run: JudgeRun) -> dict:
         "unreadable": run.unreadable,
         "ties": sum(1 for w in judged.values() if w == "tie"),
         "flips": flips,
-        **win_rates([_outcome(pairs[pk], w) for pk, w in judged.items()]),
+        **win_rates([pair_outcome(pairs[pk], w) for pk, w in judged.items()]),
         "position": {
             "first_won": first_won,
             "decided": decided,

@@ -84,7 +84,7 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
     left_wins = decided = 0
     by_pair = defaultdict(list)
     for j in judgments:
-        first, second, score = _outcome(j.pair, j.winner)
+        first, second, score = pair_outcome(j.pair, j.winner)
         theme = j.pair.a.topic.theme.name
         themes[theme][f"{first} vs {second}:n"] += 1
         themes[theme][f"{first} vs {second}:wins"] += score
@@ -97,7 +97,7 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
     low, high = wilson_interval(left_wins, decided)
     return {
         "judgments": len(judgments),
-        **win_rates([_outcome(j.pair, j.winner) for j in judgments]),
+        **win_rates([pair_outcome(j.pair, j.winner) for j in judgments]),
         "position": {
             "left_wins": left_wins,
             "decided": decided,
@@ -121,7 +121,7 @@ def comparison_results(evaluations: QuerySet | None = None) -> dict:
     }
 
 
-def _outcome(pair, winner: str) -> tuple[str, str, float]:
+def pair_outcome(pair, winner: str) -> tuple[str, str, float]:
     """(first model, second model by name, the first's score: 1 won, 0.5 tie, 0 lost)."""
     a, b = pair.a.model.name, pair.b.model.name
     score = {"a": 1.0, "b": 0.0, "tie": 0.5}[winner]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from generation.models import ModelProfile
+from generation.selectors import judge_profiles
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
 from storyapp.workers import work_state
@@ -25,11 +25,15 @@ from ..tasks import QUEUE
 
 
 def _judge_context(request, evaluation: Evaluation) -> dict:
+    """The model judge's section: outside the status fragment the page polls, so a poll
+    does not ask for it."""
+    if request.htmx:
+        return {}
     run = latest_pair_run(evaluation)
     return {
         "judge_run": run,
         "judge_results": judge_pair_results(run) if run else None,
-        "judges": ModelProfile.objects.filter(role=ModelProfile.Role.JUDGE).order_by("name"),
+        "judges": judge_profiles(),
         "can_launch": request.user.has_perm("training.launch_finetune"),
     }
 

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from curation.services.suggestions import stories_for_judge
 from generation.models import ModelProfile
+from generation.selectors import judge_profiles
 from storyapp.errors import bad_request, validation_text
 from storyapp.htmx import render_page
 from storyapp.workers import work_state
@@ -20,13 +21,9 @@ from ..models import Evaluation, JudgeRun
 from ..services.judge_runs import MAX_STORIES, judge_run_create
 
 
-def _judges():
-    return ModelProfile.objects.filter(role=ModelProfile.Role.JUDGE).order_by("name")
-
-
 def _judge_from(request) -> ModelProfile | None:
     name = request.POST.get("judge", "")
-    return _judges().filter(name=name).first()
+    return judge_profiles().filter(name=name).first()
 
 
 @require_POST
@@ -75,7 +72,7 @@ def judge_stories(request):
             "count": count,
             "too_many": count > MAX_STORIES,
             "max_stories": MAX_STORIES,
-            "judges": _judges(),
+            "judges": judge_profiles(),
             "query": query.urlencode(),
         },
     )
