@@ -1,14 +1,16 @@
-"""Review pages under concurrent load on SQLite, with 100k stories and 250k reviews.
+"""Review pages under concurrent load, with 100k stories and 250k reviews (or --stories N).
 
-    python bench/review.py [--json] [--seconds 30] [--clients 8]
-                           [--stories 100000] [--reviews 250000]
+    python bench/review.py [--json] [--seconds 30] [--clients 8] [--database sqlite|postgres]
+                           [--stories 100000] [--reviews 2.5 x stories]
 
-Builds a fresh database in a temporary folder (bench/review_data.py), serves the app with
-gunicorn, signs in one reviewer per client, then runs each scenario with all clients at once
-for --seconds and prints p50/p95 latency per page:
+Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL database on
+127.0.0.1, dropped afterwards) with bench/review_data.py, serves the app with gunicorn, signs
+in one reviewer per client, then runs each scenario with all clients at once for --seconds and
+prints p50/p95 latency per page:
   queue        GET /review/ (reserve the next story), then skip it (the next "next story")
   browser p1   GET /stories/
   browser p500 GET /stories/?page=500
+  story page   GET /stories/<id>/ (random stories)
   dashboard    GET /
 """
 
@@ -16,6 +18,7 @@ import argparse
 import http.cookiejar
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -29,7 +32,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_P95_MS = 250
+TARGET_P95_MS = 100
+POSTGRES = "postgres://postgres@127.0.0.1:5432/"
 
 
 def free_port() -> int:
@@ -92,6 +96,27 @@ def scenario_get(path):
     return run
 
 
+def scenario_story_page(stories: int):
+    def run(client: Client, record):
+        pk = random.randint(2, stories)  # ids 2..stories exist on both databases
+        ms, status, _ = timed(lambda: client.request(f"/stories/{pk}/"))
+        record(ms, status)
+
+    return run
+
+
+def postgres_database(name: str, action: str) -> None:
+    """Create or drop a database on the local PostgreSQL server (psycopg, autocommit)."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES + "postgres", autocommit=True) as conn:
+        if action == "create":
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def run_scenario(clients, scenario, seconds):
     latencies, errors = [], []
     lock = threading.Lock()
@@ -129,9 +154,12 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--stories", type=int, default=100_000)
-    parser.add_argument("--reviews", type=int, default=250_000)
+    parser.add_argument("--reviews", type=int, help="default: 2.5 per story")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
+    if args.reviews is None:
+        args.reviews = int(args.stories * 2.5)
 
     work = Path(tempfile.mkdtemp(prefix="storyapp-bench-"))
     port = free_port()
@@ -146,6 +174,10 @@ def main():
         "STORYAPP_LOGIN_FAILURE_LIMIT": "1000",
         "LOG_LEVEL": "WARNING",
     }
+    database = f"storyapp_bench_{os.getpid()}"
+    if args.database == "postgres":
+        postgres_database(database, "create")
+        env["DATABASE_URL"] = POSTGRES + database
     python = sys.executable
 
     def manage(*command):
@@ -157,6 +189,16 @@ def main():
             stdout=subprocess.DEVNULL,
         )
 
+    try:
+        setup_seconds, results = run_bench(args, env, manage, port)
+    finally:
+        if args.database == "postgres":
+            postgres_database(database, "drop")
+    report(args, setup_seconds, results)
+
+
+def run_bench(args, env, manage, port):
+    python = sys.executable
     started = time.perf_counter()
     manage("migrate", "--verbosity", "0")
     manage("createcachetable")
@@ -208,17 +250,22 @@ def main():
             "queue next story": scenario_queue,
             "story browser page 1": scenario_get("/stories/"),
             "story browser page 500": scenario_get("/stories/?page=500"),
+            "story page": scenario_story_page(args.stories),
             "dashboard": scenario_get("/"),
         }
         results = {name: run_scenario(clients, fn, args.seconds) for name, fn in scenarios.items()}
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return setup_seconds, results
 
+
+def report(args, setup_seconds, results):
     if args.json:
         print(
             json.dumps(
                 {
+                    "database": args.database,
                     "stories": args.stories,
                     "reviews": args.reviews,
                     "clients": args.clients,
@@ -231,7 +278,7 @@ def main():
         )
         return
     print(
-        f"{args.stories} stories, {args.reviews} reviews, SQLite, {args.clients} clients, "
+        f"{args.stories} stories, {args.reviews} reviews, {args.database}, {args.clients} clients, "
         f"{args.seconds:g} s per page (data made in {setup_seconds:.0f} s)"
     )
     print(f"{'page':<26}{'requests':>10}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")

@@ -2,7 +2,12 @@
 database: most stories reviewed three times, some once, some not at all (statuses follow the
 policy). Benchmark data only: the app itself writes its rows through its services.
 
+On SQLite the rows are made in Python and bulk-inserted (100k stories in about a minute); on
+PostgreSQL the database makes them itself with generate_series (a million stories and 2.5
+million reviews in a few minutes), from one template story made through the ORM.
+
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python bench/review_data.py --stories 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1/bench python bench/review_data.py --stories 1000000
 """
 
 import argparse
@@ -21,7 +26,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from curation.approval import Policy  # noqa: E402
@@ -84,6 +89,11 @@ def make_review_data(
                 )
             )
         Topic.objects.bulk_create(topics, batch_size=BATCH)
+    if connection.vendor == "postgresql":
+        made_reviews = _postgres_stories(
+            topics, users, now, stories=stories, unreviewed=unreviewed, single=single, rng=rng
+        )
+        return _made(stories, unreviewed, single, triple, made_reviews, reviewers)
     made_reviews = 0
     for start in range(0, stories, BATCH):
         with transaction.atomic():
@@ -144,10 +154,120 @@ def make_review_data(
                 batch, ["review_count", "mean_overall", "status"], batch_size=BATCH
             )
             made_reviews += len(review_rows)
+    return _made(stories, unreviewed, single, triple, made_reviews, reviewers)
+
+
+def _made(stories, unreviewed, single, triple, made_reviews, reviewers) -> str:
     return (
         f"Made {stories} stories ({unreviewed} unreviewed, {single} with one review, "
         f"{triple} with three) and {made_reviews} reviews by {reviewers} reviewers."
     )
+
+
+def _postgres_stories(topics, users, now, *, stories, unreviewed, single, rng) -> int:
+    """The stories and reviews made by PostgreSQL itself: a plan of every review (story i,
+    review k, its score and reviewer) from generate_series, the stories from one template row
+    with their counts, mean and status from the plan (the policy as in Policy.status_for),
+    then the reviews. Texts: two of a thousand paragraphs, a million distinct pairs."""
+    if len(users) < 4 or not (13 % len(users) and 26 % len(users)):
+        raise ValueError("The bench data on PostgreSQL needs 4 or more reviewers, not 13 or 26.")
+    topic_ids = [t.pk for t in topics]
+    if topic_ids != list(range(topic_ids[0], topic_ids[0] + len(topic_ids))):
+        raise ValueError("Expected the bench topics to have consecutive ids (a fresh database).")
+    paragraphs = [" ".join(rng.choice(WORDS) for _ in range(30)) + "." for _ in range(1000)]
+    sample = paragraphs[0] + "\n\n" + paragraphs[1]
+    template = Story.objects.create(
+        topic=topics[0],
+        text=sample,
+        model_name="bench-model",
+        template_version="stories v1 (chat)",
+        prompt_messages=prompts.default_messages("story", {"topic": topics[0].text}),
+        sampling={"max_new_tokens": 512, "temperature": 0.7, "top_p": 0.95, "seed": None},
+        **Story.check_fields(story_checks(sample, "stop")),
+    )
+    overrides = {
+        "topic_id": "%(topic0)s + (g.i %% %(ntopics)s)",
+        "text": "p1.text || E'\\n\\n' || p2.text",
+        "created_at": "%(now)s - make_interval(mins => %(n)s - g.i)",
+        "review_count": "coalesce(a.reviews, 0)",
+        "mean_overall": "a.mean",
+        "status": (
+            "CASE WHEN coalesce(a.reviews, 0) < 3 THEN 'pending' WHEN a.rejects >= 2 THEN "
+            "'rejected' WHEN a.rejects = 0 AND a.mean >= 4.0 THEN 'approved' "
+            "ELSE 'adjudication' END"
+        ),
+    }
+    fields = [f.column for f in Story._meta.concrete_fields if f.column != "id"]
+    select = ", ".join(overrides.get(c, f"t.{connection.ops.quote_name(c)}") for c in fields)
+    params = {
+        "n": stories,
+        "unreviewed": unreviewed,
+        "single": single,
+        "topic0": topic_ids[0],
+        "ntopics": len(topic_ids),
+        "now": now,
+        "template": template.pk,
+        "nusers": len(users),
+        "users": [u.pk for u in users],
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_paragraph (n int PRIMARY KEY, text text)")
+        cursor.executemany(
+            "INSERT INTO bench_paragraph VALUES (%s, %s)", list(enumerate(paragraphs))
+        )
+        cursor.execute(
+            """CREATE TEMP TABLE bench_plan AS
+            SELECT g.i, k.k,
+                (ARRAY[2, 3, 4, 4, 5, 5])[1 + abs(hashtext(g.i || ':' || k.k)) %% 6] AS overall,
+                (g.i + 13 * k.k) %% %(nusers)s AS reviewer_n,
+                2 + abs(hashtext('c' || g.i || ':' || k.k)) %% 4 AS coherence,
+                1 + abs(hashtext('r' || g.i || ':' || k.k)) %% 5 AS creativity,
+                20 + abs(hashtext('s' || g.i || ':' || k.k)) %% 221 AS seconds,
+                abs(hashtext('t' || g.i || ':' || k.k)) %% 43201 AS minutes_ago
+            FROM generate_series(0, %(n)s - 1) AS g(i)
+            CROSS JOIN LATERAL generate_series(1, CASE WHEN g.i < %(unreviewed)s THEN 0
+                WHEN g.i < %(unreviewed)s + %(single)s THEN 1 ELSE 3 END) AS k(k)""",
+            params,
+        )
+        cursor.execute(
+            f"""INSERT INTO curation_story ({", ".join(map(connection.ops.quote_name, fields))})
+            SELECT {select}
+            FROM generate_series(0, %(n)s - 1) AS g(i)
+            JOIN curation_story t ON t.id = %(template)s
+            JOIN bench_paragraph p1 ON p1.n = g.i %% 1000
+            JOIN bench_paragraph p2 ON p2.n = (g.i / 1000) %% 1000
+            LEFT JOIN (
+                SELECT i, count(*) AS reviews, avg(overall)::float AS mean,
+                       sum((overall <= 2)::int) AS rejects
+                FROM bench_plan GROUP BY i
+            ) a ON a.i = g.i
+            ORDER BY g.i""",
+            params,
+        )
+        cursor.execute("DELETE FROM curation_story WHERE id = %(template)s", params)
+        cursor.execute(
+            "SELECT min(id), max(id), count(*) FROM curation_story WHERE model_name = 'bench-model'"
+        )
+        first, last, count = cursor.fetchone()
+        if count != stories or last - first + 1 != stories:
+            raise ValueError("Expected the bench stories to have consecutive ids.")
+        params["first"] = first
+        cursor.execute(
+            """INSERT INTO curation_review (story_id, reviewer_id, overall, brief, coherence,
+                creativity, characters, decision, reason, comment, edited_text, seconds_spent,
+                created_at)
+            SELECT %(first)s + p.i, (%(users)s::bigint[])[1 + p.reviewer_n], p.overall,
+                p.overall, p.coherence, p.creativity, p.overall,
+                CASE WHEN p.overall <= 2 THEN 'reject' ELSE 'approve' END, '', '', '',
+                p.seconds, %(now)s - make_interval(mins => p.minutes_ago)
+            FROM bench_plan p ORDER BY p.i, p.k""",
+            params,
+        )
+        made = cursor.rowcount
+        cursor.execute("DROP TABLE bench_plan, bench_paragraph")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return made
 
 
 if __name__ == "__main__":

@@ -58,13 +58,23 @@ def topic_list(
     return topics.order_by("theme__name_key", "pk")
 
 
-def topic_themes() -> QuerySet[Theme]:
-    """Themes that have topics, each with its number of pending topics."""
-    return (
-        Theme.objects.filter(topics__isnull=False)
-        .annotate(pending=Count("topics", filter=Q(topics__status=Topic.Status.PENDING)))
-        .order_by("name_key")
+def topic_themes() -> list[Theme]:
+    """Themes that have topics, each with its number of pending topics (``pending``). The
+    counts read the pending topics only (the status and theme index), not every topic."""
+    pending = dict(
+        Topic.objects.filter(status=Topic.Status.PENDING)
+        .order_by()
+        .values_list("theme_id")
+        .annotate(n=Count("pk"))
     )
+    themes = list(
+        Theme.objects.filter(Exists(Topic.objects.filter(theme=OuterRef("pk")))).order_by(
+            "name_key"
+        )
+    )
+    for theme in themes:
+        theme.pending = pending.get(theme.pk, 0)  # type: ignore[attr-defined]
+    return themes
 
 
 # --- stories and reviews ---------------------------------------------------------------------
@@ -115,12 +125,16 @@ def story_reviews(*, story: Story) -> QuerySet[Review]:
     return story.reviews.select_related("reviewer").order_by("created_at", "pk")
 
 
-def review_remaining(*, user) -> int:
-    """Stories still waiting for reviews that this user has not reviewed."""
+def review_remaining(*, user, cap: int) -> int:
+    """Stories still waiting for reviews that this user has not reviewed, counted up to
+    ``cap + 1`` (more than ``cap`` is shown as such): the count reads at most that many rows
+    of the queue's index, however many stories wait."""
+    mine = Review.objects.filter(story=OuterRef("pk"), reviewer=user)
     return (
         Story.objects.reviewable()
         .filter(status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP)
-        .exclude(reviews__reviewer=user)
+        .exclude(Exists(mine))
+        .values("pk")[: cap + 1]
         .count()
     )
 

@@ -326,6 +326,9 @@ LOGGING = {
 # --- Product settings ---
 STORYAPP_VERSION = "0.1.0"
 STORYAPP_PAGE_SIZE = env_int("STORYAPP_PAGE_SIZE", 50)
+# Long lists (stories, topics, the review queue's "waiting for you") count at most this many
+# rows and say "more than" past it: an exact count of a million rows scans them all.
+STORYAPP_COUNT_CAP = env_int("STORYAPP_COUNT_CAP", 1000)
 STORYAPP_DEMO_PASSWORD = os.environ.get("STORYAPP_DEMO_PASSWORD", "")
 CSRF_FAILURE_VIEW = "storyapp.views.csrf_failure"
 

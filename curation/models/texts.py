@@ -210,6 +210,10 @@ class Story(Provenance, CheckedText):
             models.Index(fields=["status", "review_count", "id"], name="story_queue_idx"),
             # The story browser's default order (newest first), also for deep pages.
             models.Index(fields=["created_at", "id"], name="story_created_idx"),
+            # The browser's other sorts (by score, words, reviews), first and deep pages.
+            models.Index(fields=["mean_overall", "id"], name="story_score_idx"),
+            models.Index(fields=["word_count", "id"], name="story_words_idx"),
+            models.Index(fields=["review_count", "id"], name="story_reviews_idx"),
         ]
         permissions = [
             ("rate_story", "Can review and rate stories"),

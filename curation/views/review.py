@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -49,7 +50,8 @@ def _render_review(request, story, form=None, status=200):
         "rubric": [(axis, Review.AXIS_LABELS[axis], AXIS_KEYS[axis]) for axis in Review.RUBRIC],
         "reasons": Review.Reason.choices,
         "has_guidelines": selectors.guidelines_current() is not None,
-        "remaining": selectors.review_remaining(user=request.user),
+        "remaining": selectors.review_remaining(user=request.user, cap=settings.STORYAPP_COUNT_CAP),
+        "remaining_cap": settings.STORYAPP_COUNT_CAP,
         "judge_first": request.session.get(FIRST_SESSION_KEY) == "judge",
     }
     return render_page(

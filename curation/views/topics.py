@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -17,6 +16,7 @@ from storyapp.htmx import render_page
 from .. import selectors
 from ..forms import TopicDecisionForm, TopicFilterForm
 from ..models import Topic
+from ..pagination import DeferredJoinPaginator
 from ..services.topics import topic_decide as topic_decide_service
 from ..services.topics import topics_decide_bulk
 from .bulk import bulk_confirm
@@ -35,7 +35,7 @@ def _topic_panel(request, params):
         return bad_request(request, f"Invalid filter: {form_errors_text(form, with_fields=True)}")
     status, theme, q = (form.cleaned_data[k] for k in ("status", "theme", "q"))
     topics = selectors.topic_list(status=status, theme_id=theme, q=q)
-    page = Paginator(topics, settings.STORYAPP_PAGE_SIZE).get_page(params.get("page"))
+    page = DeferredJoinPaginator(topics, settings.STORYAPP_PAGE_SIZE).get_page(params.get("page"))
     theme_id = str(theme or "")
     context = {
         "page_obj": page,

@@ -186,3 +186,27 @@ def test_the_review_card_shows_every_rubric_axis_from_the_model(make_user, edito
     )
     page = editor_client.get(story.get_absolute_url()).content.decode()
     assert ", ".join(f"{axis} {score}" for axis, score in scores.items()) in page
+
+
+@pytest.mark.django_db
+def test_long_lists_count_up_to_a_cap_and_still_reach_every_page(settings, reviewer_client):
+    settings.STORYAPP_COUNT_CAP = 5
+    settings.STORYAPP_PAGE_SIZE = 2
+    topic = TopicFactory()
+    stories = [StoryFactory(topic=topic, text=f"Story number {n}.\n\nThe end.") for n in range(9)]
+    body = reviewer_client.get("/stories/").content.decode()
+    assert "Page 1 · more than 5 stories" in body
+    assert 'rel="next"' in body and 'rel="prev"' not in body
+    # Page 5 lies past the counted rows: it shows the last story and no next page.
+    response = reviewer_client.get("/stories/?page=5")
+    page = response.context["page_obj"]
+    assert [s.pk for s in page.object_list] == [stories[0].pk]
+    assert not page.has_next() and page.has_previous()
+    assert (page.start_index(), page.end_index()) == (9, 9)
+    assert reviewer_client.get("/stories/?page=4").context["page_obj"].has_next()
+    # The review queue says "more than" past the cap, the exact count below it.
+    assert "More than 5 stories waiting for you" in reviewer_client.get("/review/").content.decode()
+    settings.STORYAPP_COUNT_CAP = 50
+    body = reviewer_client.get("/stories/").content.decode()
+    assert "Page 1 of 5 · 9 stories" in body
+    assert "9 stories waiting for you" in reviewer_client.get("/review/").content.decode()
