@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -156,7 +157,13 @@ def main():
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--reviews", type=int, help="default: 2.5 per story")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--from-db",
+        help="SQLite only: copy this database (made by an earlier run's review_data.py) "
+        "instead of making the data again",
+    )
     args = parser.parse_args()
     if args.reviews is None:
         args.reviews = int(args.stories * 2.5)
@@ -200,16 +207,19 @@ def main():
 def run_bench(args, env, manage, port):
     python = sys.executable
     started = time.perf_counter()
+    if args.from_db:
+        shutil.copyfile(args.from_db, env["DATABASE_URL"].removeprefix("sqlite:///"))
     manage("migrate", "--verbosity", "0")
     manage("createcachetable")
-    subprocess.run(
-        [python, "bench/review_data.py", "--stories", str(args.stories)]
-        + ["--reviews", str(args.reviews)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    if not args.from_db:
+        subprocess.run(
+            [python, "bench/review_data.py", "--stories", str(args.stories)]
+            + ["--reviews", str(args.reviews)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     setup_seconds = time.perf_counter() - started
 
     gunicorn = Path(python).with_name("gunicorn")
@@ -220,7 +230,7 @@ def run_bench(args, env, manage, port):
             "-w",
             str(args.workers),
             "--threads",
-            "4",
+            str(args.threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",

@@ -2,6 +2,8 @@
 
     python bench/training.py [--json] [--stories 200] [--heldout 40] [--keep DIR]
         [--judge-url http://host:8000/v1 --judge-model NAME]
+    python bench/training.py --throughput [--steps 6] [--batch-size 8] [--max-length 512]
+        (the app's fine-tune against a plain PyTorch loop: bench/training_throughput.py)
 
 1. A fresh site (SQLite in a temporary folder): the built-in themes approved, topics from the
    bundled teacher, stories from the bundled student with the quality gates on and
@@ -191,7 +193,31 @@ def main():
     )
     parser.add_argument("--judge-url", help="an OpenAI-compatible server with a judge model")
     parser.add_argument("--judge-model", help="the judge model's name on that server")
+    parser.add_argument(
+        "--throughput",
+        action="store_true",
+        help="only measure tokens/s: the app's fine-tune against a plain PyTorch loop",
+    )
+    parser.add_argument("--steps", type=int, default=6, help="--throughput: steps per run")
+    parser.add_argument("--batch-size", type=int, default=8, help="--throughput: batch size")
+    parser.add_argument("--max-length", type=int, default=512, help="--throughput: tokens")
+    parser.add_argument("--records", type=int, default=96, help="--throughput: records")
+    parser.add_argument("--rounds", type=int, default=1, help="--throughput: rounds")
+    parser.add_argument(
+        "--variants",
+        default="app,plain,app-checkpointing",
+        help="--throughput: app, plain, app-checkpointing",
+    )
     args = parser.parse_args()
+    if args.throughput:
+        import training_throughput
+
+        result = training_throughput.run(args)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            training_throughput.report(result)
+        return
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-training-"))
     folder.mkdir(parents=True, exist_ok=True)
     env = setup_site(folder)

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from .agreement import disagreements
 from .gates import CHECKS
-from .models import Adjudication, Guidelines, Review, Story, Theme, ThemeEvent, Topic
+from .models import CHECK_COLUMNS, Adjudication, Guidelines, Review, Story, Theme, ThemeEvent, Topic
 from .text import text_key
 
 STORY_SORTS = {
@@ -121,6 +121,33 @@ def story_list(*, filters: dict) -> QuerySet[Story]:
     return stories.order_by(order, "-pk" if order.startswith("-") else "pk")
 
 
+# What a row of the story browser shows: only these columns are read (the JSON of the
+# prompt, sampling and model snapshot is never decoded for a list).
+STORY_ROW_FIELDS = (
+    "pk",
+    "text",
+    "auto_edited_text",
+    "original_paragraph_count",
+    "status",
+    "review_count",
+    "mean_overall",
+    "auto_rejected",
+    "near_duplicate_of_id",
+    "created_at",
+    *CHECK_COLUMNS,
+    "checks",
+    "topic__text",
+    "topic__status",
+    "topic__theme__name",
+    "topic__theme__status",
+)
+
+
+def story_rows(*, filters: dict) -> QuerySet[Story]:
+    """The story browser's rows: story_list with only the columns a row shows."""
+    return story_list(filters=filters).only(*STORY_ROW_FIELDS)
+
+
 def story_reviews(*, story: Story) -> QuerySet[Review]:
     return story.reviews.select_related("reviewer").order_by("created_at", "pk")
 
@@ -134,6 +161,7 @@ def review_remaining(*, user, cap: int) -> int:
         Story.objects.reviewable()
         .filter(status=Story.Status.PENDING, review_count__lt=settings.STORYAPP_REVIEW_OVERLAP)
         .exclude(Exists(mine))
+        .order_by()  # any rows will do for a count: no sort of every pending story
         .values("pk")[: cap + 1]
         .count()
     )

@@ -35,7 +35,7 @@ def story_browser(request):
     if not form.is_valid():
         return bad_request(request, f"Invalid filter: {form_errors_text(form)}")
     paginator = DeferredJoinPaginator(
-        selectors.story_list(filters=form.cleaned_data), settings.STORYAPP_PAGE_SIZE
+        selectors.story_rows(filters=form.cleaned_data), settings.STORYAPP_PAGE_SIZE
     )
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -210,3 +210,26 @@ def test_long_lists_count_up_to_a_cap_and_still_reach_every_page(settings, revie
     body = reviewer_client.get("/stories/").content.decode()
     assert "Page 1 of 5 · 9 stories" in body
     assert "9 stories waiting for you" in reviewer_client.get("/review/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_story_browser_reads_a_fixed_number_of_queries_whatever_the_rows(reviewer_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body = reviewer_client.get("/stories/?sort=score").content.decode()
+        assert "No story matches" not in body
+        return len(captured)
+
+    topic = TopicFactory()
+    StoryFactory(topic=topic, text="One.\n\nTwo.", auto_edited_text="One.\n\nTwo again.")
+    few = queries_for_page()
+    for n in range(8):  # rows of other topics and themes, some repaired or near-duplicates
+        first = StoryFactory(text=f"Story {n}.\n\nThe end.", auto_edited_text="x\n\ny")
+        StoryFactory(topic=first.topic, text=f"Copy {n}.\n\nThe end.", near_duplicate_of=first)
+    assert queries_for_page() == few  # no column read row by row (the list reads .only())
+    body = reviewer_client.get("/stories/").content.decode()
+    assert body.count('class="story-snippet"') == 17
+    assert "near-duplicate" in body and "repaired from" in body
