@@ -7,8 +7,9 @@ Each variant runs in its own process (its peak RSS measured by os.wait4) on the 
 student, with the same records, tokenization, batches, max length, dtype and optimiser:
   app                the app's trainer (training.trainer.build_trainer: TRL's SFTTrainer with
                      the app's settings) for --steps steps
-  plain              a plain loop over the same tokenized records and collator: forward,
-                     backward, gradient clipping at 1.0, AdamW and a linear schedule
+  plain              a plain loop over the very batches the app's trainer takes (its data
+                     loader): forward with the model's loss, backward, gradient clipping at
+                     1.0, AdamW and a linear schedule
   app-checkpointing  the app's trainer with gradient checkpointing on (TRL's default)
 The first step of each is a warm-up and is not timed; tokens/s counts the input tokens of the
 timed steps (padding included, the same batches in every variant).
@@ -17,6 +18,7 @@ timed steps (padding included, the same batches in every variant).
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -84,22 +86,16 @@ def child(variant: str, records_file: str, steps: int, batch: int, max_length: i
 
         trainer.add_callback(Clock())
         trainer.train()
+        shutil.rmtree(out, ignore_errors=True)
         (t0, tokens0), (t1, tokens1) = marks[0], marks[-1]
         return {"steps": len(marks) - 1, "tokens": tokens1 - tokens0, "seconds": t1 - t0}
 
     # The plain loop: the trainer above only tokenized the records and made the collator.
-    from torch.utils.data import DataLoader
     from transformers import get_linear_schedule_with_warmup
 
     model = trainer.model
     model.train()
-    loader = DataLoader(
-        trainer.train_dataset,
-        batch_size=batch,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(settings.seed),
-        collate_fn=trainer.data_collator,
-    )
+    loader = trainer.get_train_dataloader()  # the very batches the app's trainer takes
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0)
     schedule = get_linear_schedule_with_warmup(optimiser, 0, steps)
     tokens = 0
@@ -124,19 +120,27 @@ def child(variant: str, records_file: str, steps: int, batch: int, max_length: i
                 tokens += batch_data["input_ids"].numel()
             if done >= steps:
                 break
-    return {"steps": steps - 1, "tokens": tokens, "seconds": time.perf_counter() - started}
+    seconds = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
+    return {"steps": steps - 1, "tokens": tokens, "seconds": seconds}
 
 
 def run(args) -> dict:
     from measure import run_measured
 
-    work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-throughput-run-"))
     records_file = work / "records.json"
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyapp.settings")
+    # Only the bundled model's folder is used (converted once under the var folder); no
+    # database is touched.
+    os.environ.setdefault("SECRET_KEY", "bench-throughput-secret-key-0123456789-abcdefghijklmn")
     import django
 
     django.setup()
+    from generation.bundled import ensure_bundled_model
+
+    ensure_bundled_model()
     records_file.write_text(json.dumps(make_records(args.records)))
     env = {**os.environ, "LOG_LEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
     variants = args.variants.split(",")
@@ -180,6 +184,7 @@ def run(args) -> dict:
             for v, rs in runs.items()
         },
     }
+    shutil.rmtree(work, ignore_errors=True)
     if "app" in runs and "plain" in runs:
         result["app_over_plain"] = round(
             result["variants"]["app"]["tokens_per_second"]

@@ -128,7 +128,8 @@ if Row._fields != ROW:  # one list of columns: the row's fields follow COLUMNS
 
 
 def export_rows(export: DatasetExport):
-    """Stream the release's stories as tuples of ROW, in id order.
+    """Stream the release's stories as lists of tuples of ROW (a chunk at a time, so the
+    writer works on columns), in id order.
 
     One query, read in chunks from one cursor; no per-row ORM work. The database builds the
     line (see JSONLine) except for the text format, which decodes the prompt per row, and the
@@ -186,6 +187,6 @@ def export_rows(export: DatasetExport):
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
             if line is not None:
-                yield from ((*row[:head], line(*row[head:])) for row in chunk)
+                yield [(*row[:head], line(*row[head:])) for row in chunk]
             else:
-                yield from chunk
+                yield chunk

@@ -1,10 +1,10 @@
 """What a release really holds, measured as it is written: the figures of its manifest and its
 dataset card. The card claims nothing that is not one of these figures."""
 
-import hashlib
 import json
 import math
 from collections import Counter
+from hashlib import blake2b
 
 from django.db.models import Count, Q
 
@@ -31,44 +31,48 @@ class ReleaseStats:
         self.scored = 0
         self._seen: set[bytes] = set()
 
-    def is_duplicate(self, line: str) -> bool:
-        """True for a record whose exact (prompt, completion) was already written."""
-        key = hashlib.blake2b(line.encode("utf-8"), digest_size=16).digest()
-        if key in self._seen:
-            self.duplicates += 1
-            return True
-        self._seen.add(key)
-        return False
+    def fresh(self, chunk: list[tuple]) -> list[tuple]:
+        """The rows of ``chunk`` (tuples ending with the JSONL line) whose exact (prompt,
+        completion) was not written before; the others are counted as duplicates."""
+        seen = self._seen
+        keys = [blake2b(row[-1].encode("utf-8"), digest_size=16).digest() for row in chunk]
+        rows = []
+        for key, row in zip(keys, chunk, strict=True):
+            if key in seen:
+                self.duplicates += 1
+            else:
+                seen.add(key)
+                rows.append(row)
+        return rows
 
-    def add(self, row, story_text: str | None = None) -> None:
-        """One written record (a ``rows.Row``). ``story_text``: the exported text when it is
-        not the one the stored checks describe (a reviewer's edit); its checks are computed
-        here."""
-        if story_text is None:
-            paragraphs, words, cut_off = row.paragraph_count, row.word_count, row.cut_off
-            not_english, ratio = row.not_english, row.repeated_ngram_ratio
-        else:
-            checks = story_checks(story_text, "stop")
-            paragraphs, words, cut_off = (
-                checks["paragraph_count"],
-                checks["word_count"],
-                checks["cut_off"],
-            )
-            not_english, ratio = checks["not_english"], checks["repeated_ngram_ratio"]
-        self.records += 1
-        self.paragraphs[min(paragraphs, 4)] += 1
-        self.words[words] += 1
+    def add_columns(self, columns, edited: dict[int, str]) -> None:
+        """Written records, as columns (a ``rows.Row`` of tuples). ``edited``: row index ->
+        the exported text where it is not the one the stored checks describe (a reviewer's
+        edit); its checks are computed here."""
+        paragraphs = list(columns.paragraph_count)
+        words = list(columns.word_count)
+        cut_off = list(columns.cut_off)
+        not_english = list(columns.not_english)
+        ratios = list(columns.repeated_ngram_ratio)
+        for i, text in edited.items():
+            checks = story_checks(text, "stop")
+            paragraphs[i], words[i] = checks["paragraph_count"], checks["word_count"]
+            cut_off[i], not_english[i] = checks["cut_off"], checks["not_english"]
+            ratios[i] = checks["repeated_ngram_ratio"]
+        self.records += len(paragraphs)
+        self.paragraphs.update(min(p, 4) for p in paragraphs)
+        self.words.update(words)
         flags = self.flags
-        flags["cut_off"] += bool(cut_off)
-        flags["not_english"] += bool(not_english)
-        flags["near_duplicate"] += bool(row.near_duplicate)
-        flags["as_written"] += bool(row.as_written)
-        flags["repaired"] += bool(row.repaired)
-        flags["edited"] += bool(row.edited)
-        flags["repetitive"] += ratio >= REPETITIVE_RATIO
-        if row.mean_overall is not None:
-            self.score_sum += row.mean_overall
-            self.scored += 1
+        flags["cut_off"] += sum(map(bool, cut_off))
+        flags["not_english"] += sum(map(bool, not_english))
+        flags["near_duplicate"] += sum(map(bool, columns.near_duplicate))
+        flags["as_written"] += sum(map(bool, columns.as_written))
+        flags["repaired"] += sum(map(bool, columns.repaired))
+        flags["edited"] += sum(map(bool, columns.edited))
+        flags["repetitive"] += sum(r >= REPETITIVE_RATIO for r in ratios)
+        scores = [s for s in columns.mean_overall if s is not None]
+        self.score_sum = sum(scores, self.score_sum)  # in order, as one running total
+        self.scored += len(scores)
 
     def summary(self) -> dict:
         n = self.records or 1

@@ -1,4 +1,5 @@
 import json
+import os
 import time
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,10 @@ from training.models import FineTuneJob
 from training.services.finetune import finetune_create
 from training.services.runs import finetune_run
 from training.tasks import sweep
+
+# How long a follower process of a multi-process run waits for the first to save and
+# register the model before it reports the job as it stands.
+FOLLOWER_WAIT_SECONDS = 1800
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -105,6 +110,15 @@ class Command(BaseCommand):
             finetune_run(job_id=job.pk)
         except Exception:
             pass  # recorded on the job; reported below
+        if int(os.environ.get("RANK", "0")) > 0:
+            # A follower ends its training with the first process, which then still saves
+            # and registers the model: report the job once that is done.
+            deadline = time.monotonic() + FOLLOWER_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                job.refresh_from_db()
+                if job.is_finished:
+                    break
+                time.sleep(1)
         self._report(job)
 
     def _report(self, job: FineTuneJob) -> None:
