@@ -3,6 +3,7 @@
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -32,7 +33,9 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     stats = ReleaseStats()
     ids: dict[str, list[int]] = {"train": [], "validation": []}
     per_theme: Counter = Counter()
-    models, templates, samplings = set(), set(), set()
+    models: set[str] = set()
+    templates: set[str] = set()
+    samplings: set[str] = set()
     split_cache: dict[int, str] = {}
 
     def split_for(topic_id: int) -> str:
@@ -49,7 +52,8 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
             rows = stats.fresh(chunk)
             if not rows:
                 continue
-            columns = Row._make(zip(*rows, strict=True))
+            # Row's fields as columns: each a tuple of that field over the chunk's rows.
+            columns: Any = Row._make(zip(*rows, strict=True))
             splits = [split_for(topic_id) for topic_id in columns.topic_id]
             for split, pk, meta, line in zip(
                 splits, columns.pk, columns.meta_json, columns.line, strict=True
