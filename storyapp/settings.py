@@ -311,12 +311,26 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Model-server keys and bearer tokens never reach a log line (storyapp.redaction).
-    "filters": {"redact": {"()": "storyapp.redaction.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "storyapp.redaction.RedactingFilter"},
+        "client_errors": {"()": "storyapp.logs.ClientErrorsInOneLine"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors", "redact"],
+        }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own logs through this handler only (its default adds a second console
+        # handler under DEBUG: every line twice).
+        "django": {
+            "handlers": ["console"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},

@@ -229,3 +229,15 @@ def test_a_stories_job_leads_with_passed_as_written(editor_client, teacher):
     assert quality.index("Passed as written") < quality.index("Kept by the gates")
     assert 'id="as-written">1 of 3<' in page
     assert 'into two">Repaired</dt><dd>1</dd>' in page
+
+
+@pytest.mark.django_db
+def test_cancelling_a_job_or_a_fine_tune_asks_first(admin_client):
+    from tests.factories import FineTuneJobFactory, GenerationJobFactory
+
+    job = GenerationJobFactory()
+    body = admin_client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f'data-confirm="Cancel job #{job.pk}?' in body
+    tune = FineTuneJobFactory()
+    body = admin_client.get(f"/training/{tune.pk}/").content.decode()
+    assert f'data-confirm="Cancel the fine-tune {tune.name}?' in body
