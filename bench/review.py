@@ -157,8 +157,10 @@ def main():
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--reviews", type=int, help="default: 2.5 per story")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--workers", type=int, default=5, help="gunicorn worker processes (2 x cores + 1)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument(
         "--from-db",
         help="SQLite only: copy this database (made by an earlier run's review_data.py) "

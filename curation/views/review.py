@@ -42,7 +42,13 @@ def _next_story(request) -> Story | None:
     return story
 
 
+# The queue says how many stories wait for the reviewer up to this many ("more than" past
+# it): a reviewer needs no exact count of thousands, and each page would pay for it.
+QUEUE_COUNT_CAP = 200
+
+
 def _render_review(request, story, form=None, status=200):
+    remaining_cap = min(settings.STORYAPP_COUNT_CAP, QUEUE_COUNT_CAP)
     context = {
         "story": story,
         "form": form or ReviewForm(),
@@ -50,8 +56,8 @@ def _render_review(request, story, form=None, status=200):
         "rubric": [(axis, Review.AXIS_LABELS[axis], AXIS_KEYS[axis]) for axis in Review.RUBRIC],
         "reasons": Review.Reason.choices,
         "has_guidelines": selectors.guidelines_current() is not None,
-        "remaining": selectors.review_remaining(user=request.user, cap=settings.STORYAPP_COUNT_CAP),
-        "remaining_cap": settings.STORYAPP_COUNT_CAP,
+        "remaining": selectors.review_remaining(user=request.user, cap=remaining_cap),
+        "remaining_cap": remaining_cap,
         "judge_first": request.session.get(FIRST_SESSION_KEY) == "judge",
     }
     return render_page(
