@@ -1,6 +1,7 @@
 """The files of a release: the splits (JSONL, Parquet, ``hf/``), the card and the manifest."""
 
 import json
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
     writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
     metadata = LinesWriter(folder / "metadata.jsonl")
     stats = ReleaseStats()
-    ids: dict[str, list[int]] = {"train": [], "validation": []}
+    # Story ids as machine integers (8 bytes each, not a Python object per story).
+    ids = {"train": array("q"), "validation": array("q")}
     per_theme: Counter = Counter()
     models: set[str] = set()
     templates: set[str] = set()
@@ -80,6 +82,9 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         digests["metadata.jsonl"] = metadata.close()
     if done == 0:
         raise ValueError("no approved story matches these filters any more")
+    # What only the streaming needed goes before the manifest is built (a million stories).
+    stats.forget_seen()
+    split_cache.clear()
     models.discard("")
     templates.discard("")
     theme_names = dict(Theme.objects.filter(pk__in=per_theme).values_list("pk", "name"))
@@ -97,7 +102,7 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         "seed": export.seed,
         "val_fraction": export.val_fraction,
         "counts": counts,
-        "story_ids": ids,
+        "story_ids": {split: ids[split].tolist() for split in SPLITS},
         "statistics": {
             **stats.summary(),
             **review_figures(export, total=done + stats.duplicates),

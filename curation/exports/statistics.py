@@ -45,6 +45,10 @@ class ReleaseStats:
                 rows.append(row)
         return rows
 
+    def forget_seen(self) -> None:
+        """Drop the keys of the written records (a release's last step needs them no more)."""
+        self._seen = set()
+
     def add_columns(self, columns, edited: dict[int, str]) -> None:
         """Written records, as columns (a ``rows.Row`` of tuples). ``edited``: row index ->
         the exported text where it is not the one the stored checks describe (a reviewer's
