@@ -241,3 +241,28 @@ def test_cancelling_a_job_or_a_fine_tune_asks_first(admin_client):
     tune = FineTuneJobFactory()
     body = admin_client.get(f"/training/{tune.pk}/").content.decode()
     assert f'data-confirm="Cancel the fine-tune {tune.name}?' in body
+
+
+def test_a_time_left_reads_as_a_duration():
+    from storyapp.templatetags.storyapp_tags import duration
+
+    assert [duration(s) for s in (None, 12, 95, 2093, 3600, 7830)] == [
+        "",
+        "under a minute",
+        "about 2 min",
+        "about 35 min",
+        "about 1 h",
+        "about 2 h 10 min",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_job_shows_no_eta_and_automatic_batch_reads_as_such(admin_client):
+    from tests.factories import GenerationJobFactory, ModelProfileFactory
+
+    job = GenerationJobFactory(cancel_requested=True)
+    body = admin_client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "<dt>ETA</dt><dd>stopping</dd>" in body
+    profile = ModelProfileFactory(batch_size=0)
+    body = admin_client.get(profile.get_absolute_url()).content.decode()
+    assert "batch automatic (local)" in body and "batch 0" not in body
