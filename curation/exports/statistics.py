@@ -19,7 +19,7 @@ AGREEMENT_SAMPLE = 20000
 
 
 class ReleaseStats:
-    """Figures over the written records (duplicates left out), accumulated row by row."""
+    """Figures over the written records (duplicates left out), accumulated a chunk at a time."""
 
     def __init__(self):
         self.records = 0
