@@ -31,14 +31,15 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 
 install: $(STAMP)
 
-# Web server and a task worker for every queue; Ctrl-C stops both.
+# Web server and a worker process per queue (short work never waits behind long work);
+# Ctrl-C stops them all.
 run: $(STAMP)
 	@export DEBUG=$${DEBUG:-1}; \
 	$(PY) manage.py bootstrap --demo || exit 1; \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(PY) manage.py run_worker --queues '*' & \
+	$(PY) manage.py run_workers & \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	echo "storyapp: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"; \
+	echo "storyapp: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the workers)"; \
 	wait -n; exit $$?
 
 lint: $(DEV_STAMP)

@@ -13,11 +13,20 @@ from .models import GenerationJob, ModelProfile, PromptTemplate
 class JobForm(forms.Form):
     kind = forms.ChoiceField(choices=GenerationJob.Kind.choices)
     model = forms.ModelChoiceField(queryset=ModelProfile.objects.all(), to_field_name="name")
+    scope = forms.ChoiceField(
+        label="Which",
+        choices=[
+            ("", "Every approved theme (topics) · every topic not rejected (stories)"),
+            ("approved", "Stories: approved topics only"),
+        ],
+        required=False,
+    )
     selection = forms.CharField(
+        label="Or these ids",
         max_length=2000,
         required=False,
-        help_text="Empty: every approved theme (topics) or every topic not rejected (stories). "
-        "Or ids separated by commas.",
+        help_text="Theme ids (topics) or topic ids (stories), separated by commas; the ids "
+        "are on the themes and topics pages. Empty: as chosen above.",
     )
     per_input = forms.IntegerField(min_value=1, max_value=50, required=False)
     until_pass = forms.IntegerField(
@@ -37,6 +46,15 @@ class JobForm(forms.Form):
         if not value or value in ("approved", "not-rejected"):
             return value or None
         return parse_ids(value)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        # Ids win; otherwise "approved" narrows a stories job to approved topics (a topics job
+        # always takes approved themes).
+        if cleaned.get("selection") is None and cleaned.get("scope") == "approved":
+            if cleaned.get("kind") == GenerationJob.Kind.STORIES:
+                cleaned["selection"] = "approved"
+        return cleaned
 
 
 class ModelProfileForm(forms.ModelForm):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from curation.models import Story, StoryQuerySet, Topic
+from curation.models import Story, StoryQuerySet, Theme, Topic
 from storyapp.workers import queues_served
 
 from .models import GenerationJob, JobItem, ModelProfile, PromptTemplate
@@ -23,12 +23,39 @@ def job_counts(job: GenerationJob) -> dict[str, int]:
 
 
 def job_errors(job: GenerationJob, limit: int = 50) -> list[dict]:
-    rows = (
-        job.items.filter(status=JobItem.Status.FAILED)
+    """The failed items, each named by its theme or topic (not "theme:3"), with its id for the
+    item's page (prompt and raw reply)."""
+    rows: list[dict] = [
+        dict(row)
+        for row in job.items.filter(status=JobItem.Status.FAILED)
         .order_by("pk")
-        .values("key", "error", "attempts")[:limit]
+        .values("id", "key", "error", "attempts", "theme_id", "topic_id")[:limit]
+    ]
+    names = item_names(rows)
+    for row in rows:
+        row["name"] = names.get(row["id"], row["key"])
+    return rows
+
+
+def item_names(rows: list[dict]) -> dict[int, str]:
+    """``{item id: "Theme name" or "Topic #12: its text"}`` for rows with id/theme_id/topic_id."""
+    themes = dict(
+        Theme.objects.filter(pk__in={r["theme_id"] for r in rows if r["theme_id"]}).values_list(
+            "pk", "name"
+        )
     )
-    return [dict(row) for row in rows]
+    topics = dict(
+        Topic.objects.filter(pk__in={r["topic_id"] for r in rows if r["topic_id"]}).values_list(
+            "pk", "text"
+        )
+    )
+    names = {}
+    for row in rows:
+        if row["topic_id"] in topics:
+            names[row["id"]] = f"Topic #{row['topic_id']}: {topics[row['topic_id']]}"
+        elif row["theme_id"] in themes:
+            names[row["id"]] = themes[row["theme_id"]]
+    return names
 
 
 def job_status_dict(job: GenerationJob) -> dict:

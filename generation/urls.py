@@ -8,6 +8,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/new/", views.job_new, name="job_new"),
     path("jobs/<id:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<id:pk>/items/<id:item>/", views.job_item, name="job_item"),
     path("jobs/<id:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<id:pk>/retry/", views.job_retry, name="job_retry"),
     path("models/", views.model_list, name="model_list"),

@@ -13,31 +13,40 @@ from django.views.decorators.vary import vary_on_headers
 
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
-from storyapp.workers import work_state
+from storyapp.workers import waits_for, work_state
 
 from . import selectors
 from .forms import JobForm, ModelProfileForm, PromptTemplateForm
-from .models import GenerationJob, ModelProfile, PromptTemplate
+from .models import GenerationJob, JobItem, ModelProfile, PromptTemplate
 from .services import jobs, registry
 
 
 @require_GET
 @permission_required("generation.view_generationjob", raise_exception=True)
 def job_list(request):
+    return _job_list_page(request, JobForm())
+
+
+def _job_list_page(request, form: JobForm, status: int = 200):
+    """The jobs page; after a refused job, with the form as it was sent and open."""
     page = Paginator(selectors.job_list(), settings.STORYAPP_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    rows = list(page.object_list)
+    waits_for(rows, lambda job: job.queue_name)
     return render(
         request,
         "generation/job_list.html",
         {
             "page_obj": page,
-            "jobs": page.object_list,
-            "form": JobForm(),
+            "jobs": rows,
+            "form": form,
+            "form_open": form.is_bound,
             "can_launch": request.user.has_perm("generation.launch_job"),
             "unserved": selectors.queues_without_workers(),
             "has_models": ModelProfile.objects.exists(),
         },
+        status=status,
     )
 
 
@@ -64,7 +73,8 @@ def job_new(request):
             return HttpResponseRedirect(job.get_absolute_url())
     else:
         messages.error(request, form_errors_text(form, with_fields=True))
-    return HttpResponseRedirect(reverse("generation:job_list"))
+    # Refused: the same page with every input kept, not a redirect to an empty form.
+    return _job_list_page(request, form, status=400)
 
 
 @require_GET
@@ -98,6 +108,17 @@ def job_detail(request, pk: int):
         partial=partial or "job-progress",
         finished=not state["polling"],
     )
+
+
+@require_GET
+@permission_required("generation.view_generationjob", raise_exception=True)
+def job_item(request, pk: int, item: int):
+    """One item of a job: what was asked, what came back (the raw reply, escaped), and why it
+    failed; a failed item's reply can be read here in full."""
+    row = get_object_or_404(JobItem.objects.select_related("job"), job_id=pk, pk=item)
+    fields = {"id": row.pk, "theme_id": row.theme_id, "topic_id": row.topic_id}
+    name = selectors.item_names([fields]).get(row.pk, row.key)
+    return render(request, "generation/job_item.html", {"item": row, "job": row.job, "name": name})
 
 
 @require_POST

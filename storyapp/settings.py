@@ -277,6 +277,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TASKS_BACKEND = os.environ.get("STORYAPP_TASKS_BACKEND", "db").strip().lower()
 # Queues are named by model role; a model profile may name another queue listed here.
 TASK_QUEUES = env_list("STORYAPP_QUEUES", "default,teacher,student,train")
+# How `make run` (``manage.py run_workers``) splits the queues among worker processes: ';'
+# between processes, ',' inside one; "*" is one process per queue, so an export or a model
+# test (default) never waits behind a stories job or a fine-tune.
+STORYAPP_WORKER_LAYOUT = os.environ.get("STORYAPP_WORKER_LAYOUT", "*")
 # A generation task may run for many minutes; the queue must never kill it first.
 TASK_TIMEOUT_SECONDS = env_int("STORYAPP_TASK_TIMEOUT_SECONDS", 6 * 60 * 60)
 RQ_QUEUES = {

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 from datetime import timedelta
 
 from django.conf import settings
@@ -71,13 +72,30 @@ def worker_beat(*, worker_id: str, backend: str, queues: list[str]) -> None:
     )
 
 
-def busy_workers(queue: str, *, now=None) -> list[str]:
-    """What the live workers of ``queue`` are busy with ("job 12"), for pages that wait."""
-    return [
-        activity
-        for activity, queues in _live(now).values_list("activity", "queues")
-        if activity and ("*" in queues or queue in queues)
-    ]
+def queue_behind(queue: str, *, now=None, live: list | None = None) -> list[str]:
+    """What a task queued on ``queue`` waits behind: the work of every live worker serving it
+    when all of them are busy ("job 12"); empty when one is free or none serves it."""
+    live = list(_live(now).values_list("activity", "queues")) if live is None else live
+    serving = [activity for activity, queues in live if "*" in queues or queue in queues]
+    return serving if serving and all(serving) else []
+
+
+def waits_for(rows, queue_of: Callable[[Any], str], *, now=None) -> None:
+    """Set ``row.waits_for`` on each queued row of a list page ("behind job 12 on queue
+    teacher", "no worker serves queue train", or ""), with one query for the whole page."""
+    queued = [row for row in rows if getattr(row, "status", "") == "queued"]
+    if not queued:
+        return
+    live = list(_live(now).values_list("activity", "queues"))
+    for row in queued:
+        queue = queue_of(row)
+        behind = queue_behind(queue, live=live)
+        if behind:
+            row.waits_for = f"behind {', '.join(behind)} on queue {queue}"
+        elif not any("*" in queues or queue in queues for _, queues in live):
+            row.waits_for = f"no worker serves queue {queue}"
+        else:
+            row.waits_for = ""
 
 
 def _live(now=None):
@@ -127,6 +145,9 @@ def work_state(row, queue: str, *, now=None) -> dict:
     return {
         "queue": queue,
         "no_worker": no_worker,
+        # Queued on a served queue whose workers are all busy: with what ("job 12"), so the
+        # page says what the row waits behind rather than only "queued".
+        "behind": queue_behind(queue, now=now) if status == "queued" and not no_worker else [],
         "stalled": stalled,
         "polling": not (row.is_finished or no_worker or stalled),
     }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("evaluations/", evaluation.evaluation_list, name="evaluation_list"),
     path("evaluations/new/", evaluation.evaluation_new, name="evaluation_new"),
     path("evaluations/<id:pk>/", evaluation.evaluation_detail, name="evaluation_detail"),
+    path("evaluations/<id:pk>/stories/", evaluation.evaluation_stories, name="evaluation_stories"),
     path("evaluations/<id:pk>/judge/", judging.evaluation_judge, name="evaluation_judge"),
     path("judge/stories/", judging.judge_stories, name="judge_stories"),
     path("judge/<id:pk>/", judging.judge_run_detail, name="judge_run_detail"),

@@ -111,3 +111,30 @@ def theme_options(themes, selected) -> SafeString:
             for pk, name in themes.values_list("pk", "name")
         )
     )
+
+
+@register.simple_tag
+def sample_badges(sample) -> SafeString:
+    """The automatic verdicts on an evaluation story: passed as written or not, each failed
+    check (on the text as written), repaired, and usable after the repair."""
+    parts = [
+        '<span class="badge ok">passed as written</span>'
+        if sample.passed
+        else '<span class="badge warn">failed as written</span>'
+    ]
+    for check in CHECKS.values():
+        try:
+            failed = check.fails(sample)
+        except AttributeError:  # a check on a field stories have and samples do not
+            continue
+        if failed:
+            parts.append(f'<span class="badge warn">{escape(check.label.lower())}</span>')
+    if sample.repaired:
+        parts.append(f'<span class="badge" title="{escape(REPAIRED_TITLE)}">repaired</span>')
+    if not sample.passed:
+        parts.append(
+            '<span class="badge ok">usable after repair</span>'
+            if sample.usable
+            else '<span class="badge warn">not usable</span>'
+        )
+    return mark_safe(f'<span class="badges">{"".join(parts)}</span>')  # noqa: S308

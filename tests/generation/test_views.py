@@ -37,7 +37,8 @@ def test_generation_permissions(make_user, teacher, method, url, allowed):
     for role in ("Editor", "Reviewer", "Admin"):
         response = getattr(login(make_user(role.lower(), role)), method)(url)
         if role in allowed:
-            assert response.status_code in (200, 302), (role, url, response.status_code)
+            # 400: allowed, and the empty job form is refused with the page (inputs kept)
+            assert response.status_code in (200, 302, 400), (role, url, response.status_code)
         else:
             assert response.status_code == 403, (role, url)
     assert Client().get(url).status_code == 302
@@ -266,3 +267,78 @@ def test_a_cancelled_job_shows_no_eta_and_automatic_batch_reads_as_such(admin_cl
     profile = ModelProfileFactory(batch_size=0)
     body = admin_client.get(profile.get_absolute_url()).content.decode()
     assert "batch automatic (local)" in body and "batch 0" not in body
+
+
+@pytest.mark.django_db
+def test_a_refused_job_keeps_every_input_and_says_why(editor_client, teacher):
+    ThemeFactory(name="Courage", status="approved")
+    response = editor_client.post(
+        "/jobs/new/",
+        {
+            "kind": "stories",
+            "model": "teacher-1",
+            "selection": "12, x",
+            "per_input": "3",
+            "prompt_mode": "chat",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'value="12, x"' in body and 'value="3"' in body
+    assert '<option value="stories" selected>' in body
+    assert 'id="new-job" open' in body  # the form is open, not folded away
+    assert not GenerationJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_stories_job_can_take_approved_topics_only(editor_client, teacher):
+    theme = ThemeFactory(name="Courage", status="approved")
+    approved = [
+        Topic.objects.create(theme=theme, text=f"A{n}", text_key=f"a{n}", status="approved")
+        for n in range(2)
+    ]
+    Topic.objects.create(theme=theme, text="Pending", text_key="pending")
+    response = editor_client.post(
+        "/jobs/new/",
+        {"kind": "stories", "model": "teacher-1", "scope": "approved", "prompt_mode": "chat"},
+    )
+    assert response.status_code == 302
+    job = GenerationJob.objects.get()
+    assert sorted(job.items.values_list("topic_id", flat=True)) == [t.pk for t in approved]
+
+
+@pytest.mark.django_db
+def test_a_failed_item_is_named_by_its_theme_and_its_raw_reply_can_be_read(editor_client, teacher):
+    ThemeFactory(name="Courage & <b>fear</b>", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    item = job.items.get()
+    item.status, item.error, item.raw_output = "failed", "no topics in the reply", XSS
+    item.save()
+    job.status = "failed"
+    job.save()
+    body = editor_client.get(job.get_absolute_url()).content.decode()
+    assert "Courage &amp; &lt;b&gt;fear&lt;/b&gt;" in body and item.key not in body
+    page = editor_client.get(f"/jobs/{job.pk}/items/{item.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert" not in text
+    assert "no topics in the reply" in text
+    assert editor_client.get(f"/jobs/{job.pk + 1}/items/{item.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_queued_job_says_what_it_waits_behind(editor_client, teacher):
+    ThemeFactory(name="Courage", status="approved")
+    job = jobs.job_create(kind="topics", model=teacher, enqueue=False)
+    worker_beat(worker_id="w1", backend="db", queues=["teacher"])
+    WorkerHeartbeat.objects.update(activity="job 999")
+    assert b"behind job 999 on queue teacher" in editor_client.get("/jobs/").content
+    assert (
+        b"Queued behind job 999 on queue teacher"
+        in editor_client.get(job.get_absolute_url()).content
+    )
+    # a second worker that is free: nothing to wait behind
+    worker_beat(worker_id="w2", backend="db", queues=["teacher"])
+    assert b"behind job 999" not in editor_client.get("/jobs/").content
+    WorkerHeartbeat.objects.all().delete()
+    assert b"no worker serves queue teacher" in editor_client.get("/jobs/").content

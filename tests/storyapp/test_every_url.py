@@ -13,6 +13,7 @@ SAMPLE_KWARGS = {
     "filename": "train.jsonl",
     "action": "unlock",
     "judgment_id": 1,
+    "item": 1,
 }
 
 

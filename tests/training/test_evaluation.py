@@ -116,3 +116,29 @@ def test_an_evaluation_needs_two_models_and_topics(models):
     with pytest.raises(ValidationError) as excinfo:
         evaluation_create(profiles=[weak], topic_ids=[1], enqueue=False)
     assert excinfo.value.code == "too_few_models"
+
+
+@pytest.mark.django_db
+def test_an_evaluation_lists_its_stories_as_written_with_verdicts(
+    models, admin_client, editor_client, reviewer_client
+):
+    weak, good = models
+    topics = [TopicFactory(status="approved", text=f"Fox {n} <i>") for n in range(3)]
+    evaluation = evaluation_create(
+        profiles=[weak, good], topic_ids=[t.pk for t in topics], enqueue=False
+    )
+    evaluation_run(evaluation_id=evaluation.pk)
+    url = f"/evaluations/{evaluation.pk}/stories/"
+    assert url in admin_client.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    body = admin_client.get(url).content.decode()
+    assert body.count('class="card story-text sample"') == 6
+    assert body.count("passed as written") == 3 and body.count("failed as written") == 3
+    assert "cut off" in body and "Fox 0 &lt;i&gt;" in body and f"Topic #{topics[0].pk}" in body
+    assert GOOD.split("\n\n")[0] in body
+    failed = admin_client.get(url, {"verdict": "failed"}).content.decode()
+    assert failed.count('class="card story-text sample"') == 3 and "passed as written" not in failed
+    only_good = admin_client.get(url, {"model": "good"}).content.decode()
+    assert only_good.count("passed as written") == 3 and "failed as written" not in only_good
+    assert editor_client.get(url).status_code == 200
+    # blind means blind: a reviewer judges these stories in /compare/ and never sees them here
+    assert reviewer_client.get(url).status_code == 403

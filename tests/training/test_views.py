@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from storyapp.charts import number
 from training.services.finetune import finetune_create
 from training.services.runs import finetune_run
 
@@ -66,6 +69,11 @@ def test_the_fine_tune_page_shows_progress_and_the_loss_curve(release, tiny_stud
     assert page.status_code == 286  # finished: the page stops polling
     body = page.content.decode()
     assert "<polyline points=" in body and f"{job.step} / {job.total_steps}" in body
+    # the chart has axes a reader can read: titles, round ticks, the last loss written out
+    chart = body[body.index('<svg role="img" aria-label="Training loss by step"') :]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", chart[: chart.index("</svg>")])
+    assert {"Step", "Loss", "0"} <= set(texts)
+    assert number(job.losses[-1][1]) in texts
     assert "→" in body  # validation perplexity before and after
 
 

@@ -1,10 +1,13 @@
 """Held-out evaluations: launch, and the results per model."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -103,4 +106,50 @@ def evaluation_detail(request, pk: int):
         context,
         partial="evaluation-status",
         finished=not context["polling"],
+    )
+
+
+# Verdict filters of an evaluation's stories page.
+SAMPLE_VERDICTS = {
+    "passed": Q(passed=True),
+    "failed": Q(passed=False, error=""),
+    "repaired": Q(repaired=True),
+    "not-usable": Q(usable=False, error=""),
+    "not-written": ~Q(error=""),
+}
+
+
+@require_GET
+@permission_required("training.view_evaluation", raise_exception=True)
+def evaluation_stories(request, pk: int):
+    """The stories an evaluation wrote, read as written, with the automatic verdicts beside
+    each; per model and per verdict. Reviewers never see it (no training.view_evaluation):
+    the same stories are blind in /compare/."""
+    evaluation = get_object_or_404(Evaluation, pk=pk)
+    models = list(evaluation.profiles.order_by("name"))
+    samples = evaluation.samples.select_related("model", "topic__theme").order_by(
+        "topic_id", "model__name", "pk"
+    )
+    model = request.GET.get("model", "")
+    if model:
+        samples = samples.filter(model__name=model)
+    verdict = request.GET.get("verdict", "")
+    if verdict in SAMPLE_VERDICTS:
+        samples = samples.filter(SAMPLE_VERDICTS[verdict])
+    page = Paginator(samples, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "training/evaluation_stories.html",
+        {
+            "evaluation": evaluation,
+            "page_obj": page,
+            "samples": page.object_list,
+            "models": models,
+            "model": model,
+            "verdict": verdict if verdict in SAMPLE_VERDICTS else "",
+            "verdicts": list(SAMPLE_VERDICTS),
+            "filter_query": urlencode(
+                {key: value for key, value in (("model", model), ("verdict", verdict)) if value}
+            ),
+        },
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from storyapp.charts import line_chart
 from storyapp.errors import form_errors_text, validation_text
 from storyapp.htmx import render_page
 from storyapp.workers import work_state
@@ -22,24 +23,6 @@ from ..forms import FineTuneForm
 from ..models import FineTuneJob
 from ..services.finetune import finetune_cancel, finetune_create
 from ..tasks import QUEUE
-
-CURVE = (600, 160)
-
-
-def loss_curve(losses: list) -> str:
-    """SVG polyline points for [[step, loss], ...], scaled into CURVE."""
-    if len(losses) < 2:
-        return ""
-    width, height = CURVE
-    steps = [s for s, _ in losses]
-    values = [v for _, v in losses]
-    low, high = min(values), max(values)
-    span_x = max(steps[-1] - steps[0], 1)
-    span_y = max(high - low, 1e-9)
-    return " ".join(
-        f"{(s - steps[0]) / span_x * width:.1f},{height - (v - low) / span_y * height:.1f}"
-        for s, v in losses
-    )
 
 
 @require_GET
@@ -96,8 +79,12 @@ def finetune_detail(request, pk: int):
         remaining = elapsed / job.step * (job.total_steps - job.step)
     context = {
         "job": job,
-        "curve": loss_curve(job.losses),
-        "curve_size": CURVE,
+        "loss_chart": line_chart(
+            [(step, loss) for step, loss in job.losses or []],
+            title="Training loss by step",
+            x_label="Step",
+            y_label="Loss",
+        ),
         "eta_seconds": remaining,
         **work_state(job, QUEUE),
         "can_launch": request.user.has_perm("training.launch_finetune"),

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.utils import timezone
 
 from curation.services.reviews import review_submit
 from tests.factories import StoryFactory, review_data
@@ -23,7 +26,17 @@ def test_dashboard_shows_counts_agreement_and_reviewers(make_user, admin_client)
         "r2": 6,
     }
     assert response.context["per_model"][0]["model"] == "bundled-student"
-    assert b"<svg" in response.content
+    # Reviews per day: thirty dated bars, today's counted (12); the axes have titles
+    body = response.content.decode()
+    per_day = body[body.index('aria-label="Reviews per day') :]
+    per_day = per_day[: per_day.index("</svg>")]
+    today = timezone.localdate().strftime("%b %-d")
+    assert per_day.count("<rect ") == 30 and f"{today}: 12</title>" in per_day
+    words = re.findall(r"<text[^>]*>([^<]*)</text>", per_day)
+    assert {"Day", "Reviews", today, "0"} <= set(words)
+    scores = body[body.index('aria-label="Reviews by overall score"') :]
+    words = re.findall(r"<text[^>]*>([^<]*)</text>", scores[: scores.index("</svg>")])
+    assert {"Overall score", "Reviews", "1", "5"} <= set(words)
 
 
 @pytest.mark.django_db
