@@ -1,5 +1,7 @@
 """Model profiles, prompt template versions, generation jobs and their items, model tests."""
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -114,6 +116,11 @@ class ModelProfile(models.Model):
 
     def get_absolute_url(self):
         return reverse("generation:model_detail", args=[self.name])
+
+    @property
+    def extra_body_json(self) -> str:
+        """The extra request fields as the server gets them (JSON), for the model's page."""
+        return json.dumps(self.extra_body, sort_keys=True)
 
     @property
     def items_per_claim(self) -> int:

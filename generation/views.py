@@ -27,7 +27,7 @@ def job_list(request):
     return _job_list_page(request, JobForm())
 
 
-def _job_list_page(request, form: JobForm, status: int = 200):
+def _job_list_page(request, form: JobForm):
     """The jobs page; after a refused job, with the form as it was sent and open."""
     page = Paginator(selectors.job_list(), settings.STORYAPP_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -46,7 +46,6 @@ def _job_list_page(request, form: JobForm, status: int = 200):
             "unserved": selectors.queues_without_workers(),
             "has_models": ModelProfile.objects.exists(),
         },
-        status=status,
     )
 
 
@@ -74,7 +73,7 @@ def job_new(request):
     else:
         messages.error(request, form_errors_text(form, with_fields=True))
     # Refused: the same page with every input kept, not a redirect to an empty form.
-    return _job_list_page(request, form, status=400)
+    return _job_list_page(request, form)
 
 
 @require_GET

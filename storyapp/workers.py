@@ -11,8 +11,8 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone

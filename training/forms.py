@@ -38,9 +38,10 @@ class FineTuneForm(forms.Form):
     max_length = LIMITS["max_length"].form_field(initial=512)
     batch_size = LIMITS["batch_size"].form_field(initial=4)
     seed = SeedField(initial=42)
-    lora_rank = LIMITS["lora_rank"].form_field(initial=16)
-    lora_alpha = LIMITS["lora_alpha"].form_field(initial=32)
-    lora_dropout = LIMITS["lora_dropout"].form_field(initial=0.05)
+    # Shown only when the method may be LoRA (app.js hides them for "full").
+    lora_rank = LIMITS["lora_rank"].form_field(initial=16, label="LoRA rank")
+    lora_alpha = LIMITS["lora_alpha"].form_field(initial=32, label="LoRA alpha")
+    lora_dropout = LIMITS["lora_dropout"].form_field(initial=0.05, label="LoRA dropout")
 
 
 class EvaluationForm(forms.Form):

@@ -63,6 +63,8 @@ class FineTuneJob(TrainingWork):
     tokens_seen = models.PositiveBigIntegerField(default=0)
     tokens_per_second = models.FloatField(null=True, blank=True)
     losses = models.JSONField(default=list, blank=True)  # [[step, loss], ...]
+    # What the run does now ("measuring the base model on validation"), written with its beat.
+    phase = models.CharField(max_length=60, blank=True)
     device = models.CharField(max_length=32, blank=True)
     # Validation loss on the release's validation split, story tokens only.
     base_val_loss = models.FloatField(null=True, blank=True)

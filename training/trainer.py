@@ -79,6 +79,9 @@ class Progress:
     tokens_seen: int = 0
     started: float = field(default_factory=time.perf_counter)
     losses: list = field(default_factory=list)
+    # What the run does now, for the page: the steps stay at 0 while the model loads and
+    # the base is measured, which takes minutes on a CPU.
+    phase: str = ""
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -223,6 +226,7 @@ def fine_tune(
         raise ReleaseNotTrainable("The release's train split is empty.")
     check_max_length(settings.max_length, settings.base_folder, release_folder, fmt)
     started = time.perf_counter()
+    progress.phase = "loading the model"
     trainer = build_trainer(
         settings,
         train,
@@ -231,11 +235,15 @@ def fine_tune(
         progress=progress,
         should_stop=should_stop,
     )
+    progress.phase = "measuring the base model on validation"
     base_loss = trainer.evaluate().get("eval_loss") if validation else None
+    progress.phase = "training"
     state = trainer.train()
     if should_stop():
         return None
+    progress.phase = "measuring the tuned model on validation"
     tuned_loss = trainer.evaluate().get("eval_loss") if validation else None
+    progress.phase = "saving the model"
     model = trainer.model
     if settings.method == "lora":
         model = model.merge_and_unload()

@@ -104,6 +104,14 @@ class Theme(models.Model):
     def is_restricted(self) -> bool:
         return bool(self.restricted_reason)
 
+    @property
+    def status_label(self) -> tuple[str, str]:
+        """(css class, text) of the status badge: a restricted theme nobody decided yet is
+        held by the content policy, not merely pending."""
+        if self.is_restricted and self.status == self.Status.PENDING:
+            return "restricted", "Held by policy"
+        return self.status, self.get_status_display()
+
 
 class ThemeEvent(models.Model):
     """Audit log of a theme: creation and every decision, with before and after."""

@@ -6,7 +6,7 @@ here (html.escape, quotes included); ids and counts are formatted as integers.""
 from html import escape
 
 from django import template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from ..gates import CHECKS
@@ -138,3 +138,20 @@ def sample_badges(sample) -> SafeString:
             else '<span class="badge warn">not usable</span>'
         )
     return mark_safe(f'<span class="badges">{"".join(parts)}</span>')  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def release_link(context, release) -> SafeString:
+    """A link to a release: its page for those who may download it, otherwise its lineage
+    (what it made), so no link on a page answers 403."""
+    if release is None:
+        return mark_safe("")
+    user = context.get("user")
+    if user is not None and user.has_perm("curation.download_export"):
+        url = release.get_absolute_url()
+    else:
+        try:
+            url = reverse("training:release_lineage", args=[release.name])
+        except NoReverseMatch:
+            return mark_safe(escape(release.name))  # noqa: S308
+    return mark_safe(f'<a href="{escape(url)}">{escape(release.name)}</a>')  # noqa: S308

@@ -159,3 +159,43 @@ document.addEventListener("keydown", function (event) {
     form.querySelector("textarea").focus();
   }
 });
+
+// The fine-tune form: the LoRA fields only where the method may be LoRA (not "full").
+function showLoraFields() {
+  const method = document.querySelector("#finetune-form [name=method]");
+  if (!method) return;
+  document.querySelectorAll("#finetune-form [data-lora]").forEach(function (element) {
+    element.hidden = method.value === "full";
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.matches("#finetune-form [name=method]")) showLoraFields();
+});
+document.addEventListener("DOMContentLoaded", showLoraFields);
+
+// The main nav: "Menu" folds it on narrow screens; one group open at a time; a click outside
+// or Escape closes an open group.
+document.addEventListener("click", function (event) {
+  const toggle = event.target.closest("[data-nav-toggle]");
+  if (toggle) {
+    const nav = document.getElementById("main-nav");
+    const open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    return;
+  }
+  document.querySelectorAll("details.navgroup[open]").forEach(function (group) {
+    if (!group.contains(event.target)) group.open = false;
+  });
+});
+document.addEventListener("toggle", function (event) {
+  const group = event.target;
+  if (!group.matches || !group.matches("details.navgroup") || !group.open) return;
+  document.querySelectorAll("details.navgroup[open]").forEach(function (other) {
+    if (other !== group) other.open = false;
+  });
+}, true);
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") return;
+  const group = document.activeElement && document.activeElement.closest("details.navgroup[open]");
+  if (group) { group.open = false; group.querySelector("summary").focus(); }
+});

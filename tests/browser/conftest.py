@@ -47,6 +47,9 @@ def page(chromium):
     )
     yield page
     context.close()
+    # Every page a browser test walks: no console error (a CSP violation, a failed load, a
+    # script error) and no dialog left unexpected.
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
 
 
 @pytest.fixture

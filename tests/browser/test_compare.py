@@ -32,6 +32,10 @@ def test_a_reviewer_judges_blind_pairs_with_the_keyboard_only(
         asked = heading.inner_text()
         source = page.content()
         assert "weakling" not in source and "goodly" not in source
+        if n == 0:  # a reason, by keyboard alone: R, type, Escape leaves the box, then 1
+            page.keyboard.press("r")
+            page.keyboard.type("Story 2 stops mid-sentence")
+            page.keyboard.press("Escape")
         page.keyboard.press(key)
         if n < 2:  # the next pair (another topic) replaces this one
             expect(heading).not_to_have_text(asked)
@@ -39,6 +43,7 @@ def test_a_reviewer_judges_blind_pairs_with_the_keyboard_only(
     expect(page.get_by_text("Saved.")).to_be_visible()
     judgments = list(Judgment.objects.order_by("pk"))
     assert [j.winner for j in judgments][2] == "tie"
+    assert [j.reason for j in judgments] == ["Story 2 stops mid-sentence", "", ""]
     # "1" chose the story shown first, "2" the one shown second, whatever its model
     for judgment, left in zip(judgments[:2], (True, False), strict=True):
         assert (judgment.winner == "a") == (judgment.left_is_a == left)

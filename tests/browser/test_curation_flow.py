@@ -190,6 +190,13 @@ PAGES_390 = [
 ]
 
 
+# The elements that reach past the screen's right edge, for the failure report.
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 391
+    && e.parentElement.getBoundingClientRect().right <= 391)
+  .slice(0, 3).map(e => e.tagName + '.' + e.className + '[' + (e.name || '') + ']')"""
+
+
 def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admin_user, teacher):
     from generation.services import jobs
 
@@ -239,6 +246,6 @@ def test_no_page_scrolls_sideways_on_a_narrow_screen(chromium, live_server, admi
         assert response.ok, (path, response.status)  # an error page proves nothing
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 390:
-            wide[path] = width
+            wide[path] = (width, page.evaluate(WIDEST))
     assert wide == {}
     context.close()

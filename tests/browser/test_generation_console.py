@@ -15,10 +15,20 @@ def test_editor_launches_a_topic_job_and_watches_it_finish(
 ):
     themes = [ThemeFactory(name=n, status="approved") for n in ("Courage", "<b>Exile</b>")]
     sign_in(page, live_server, "ed")
+    page.locator("summary", has_text="Generate").click()  # the nav groups its links
     page.get_by_role("link", name="Jobs").click()
     page.get_by_label("What").select_option("topics")
     page.get_by_label("Model").select_option("teacher-1")
-    page.get_by_label("Themes or topics").fill(",".join(str(t.pk) for t in themes))
+    page.get_by_label("Per theme / topic").fill("3")
+    # A refused job keeps every input: fix the one field and send again.
+    page.get_by_label("Or these ids").fill(f"{themes[0].pk}, x")
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator(".msg.error")).to_contain_text("Or these ids: Invalid id 'x'")
+    expect(page.get_by_label("What")).to_have_value("topics")
+    expect(page.get_by_label("Per theme / topic")).to_have_value("3")
+    expect(page.get_by_label("Or these ids")).to_have_value(f"{themes[0].pk}, x")
+    page.get_by_label("Per theme / topic").fill("")
+    page.get_by_label("Or these ids").fill(",".join(str(t.pk) for t in themes))
     page.get_by_role("button", name="Start job").click()
     expect(page.locator("#job-status")).to_have_text("Queued")
     expect(page.get_by_text("No worker is serving queue")).to_be_visible()

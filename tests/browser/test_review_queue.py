@@ -21,10 +21,11 @@ def test_reviewer_reviews_three_stories_with_the_keyboard_only(
     make_user("bob", "Reviewer")
     alice_ctx, bob_ctx = chromium.new_context(), chromium.new_context()
     alice, bob = alice_ctx.new_page(), bob_ctx.new_page()
-    dialogs = []
+    dialogs, errors = [], []
     for page in (alice, bob):
         page.set_default_timeout(10_000)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
     sign_in(alice, live_server, "alice")
     sign_in(bob, live_server, "bob")
@@ -58,7 +59,7 @@ def test_reviewer_reviews_three_stories_with_the_keyboard_only(
     row = alice.locator("tr", has_text="alice")
     expect(row.locator(".reviewer-count")).to_have_text("3")
     expect(alice.locator("#stories-pending")).to_have_text("5")  # each needs two reviews
-    assert dialogs == []
+    assert dialogs == [] and errors == []  # no CSP violation after a swapped review
     alice_ctx.close()
     bob_ctx.close()
 
@@ -69,6 +70,8 @@ def test_a_reviewer_rejects_with_a_reason_by_keyboard_only(chromium, live_server
     context = chromium.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     sign_in(page, live_server, "carol")
     page.goto(live_server.url + "/review/")
     first = shown_story_id(page)
@@ -93,4 +96,5 @@ def test_a_reviewer_rejects_with_a_reason_by_keyboard_only(chromium, live_server
         Review.objects.filter(reviewer__username="carol").values_list("story_id", "overall")
     )
     assert overall == {first: 2, second: 3}
+    assert errors == []
     context.close()

@@ -63,6 +63,16 @@ class FaultServer:
                         f"{i}. A tale of {theme} number {i} today" for i in range(1, 8)
                     )
                     return self.send(200, completion(reply))
+                if model == "slow-story":
+                    # A student that takes a second a story: a stories job that runs a while.
+                    time.sleep(1.0)
+                    return self.send(
+                        200,
+                        completion(
+                            "Mara climbed the hill at dawn to find the lost goat.\n\n"
+                            "In the end she carried it home and everyone cheered."
+                        ),
+                    )
                 if model == "rate-limit":
                     if n == 1:
                         return self.send(

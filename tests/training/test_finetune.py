@@ -1,4 +1,5 @@
 import json
+from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -182,3 +183,36 @@ def test_the_command_prints_the_outcome_and_exit_codes(release, tiny_student, ca
             "finetune", "--release", "nope", "--base", "tiny-student", "--name", "x", stdout=out
         )
     assert excinfo.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_the_page_says_what_a_run_does_while_its_steps_stand_still(
+    release, tiny_student, monkeypatch, admin_client
+):
+    phases: list[str] = []
+
+    @dataclass
+    class Recording(trainer.Progress):
+        def __setattr__(self, name, value):
+            if name == "phase" and value:
+                phases.append(value)
+            super().__setattr__(name, value)
+
+    monkeypatch.setattr(trainer, "Progress", Recording)
+    job = finetune_create(
+        release=release, base=tiny_student, name="phased", max_length=64, enqueue=False
+    )
+    assert finetune_run(job_id=job.pk).status == "done"
+    assert phases == [
+        "loading the model",
+        "measuring the base model on validation",
+        "training",
+        "measuring the tuned model on validation",
+        "saving the model",
+    ]
+    # while it runs at step 0, the page names the phase
+    FineTuneJob.objects.filter(pk=job.pk).update(
+        status="running", step=0, phase="measuring the base model on validation"
+    )
+    body = admin_client.get(job.get_absolute_url()).content.decode()
+    assert 'id="finetune-phase">Measuring the base model on validation…' in body

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.test import Client
 
 from storyapp.charts import number
 from training.services.finetune import finetune_create
@@ -9,7 +10,7 @@ from training.services.runs import finetune_run
 
 @pytest.mark.django_db
 def test_lineage_links_release_fine_tune_model_and_evaluations(
-    release, tiny_student, admin_client, monkeypatch
+    release, tiny_student, admin_client, monkeypatch, make_user
 ):
     from tests.training.test_evaluation import PerModel
     from training.services.evaluation import evaluation_create
@@ -51,6 +52,25 @@ def test_lineage_links_release_fine_tune_model_and_evaluations(
     # the tuned model can be picked for the next stories job
     jobs_page = admin_client.get("/jobs/").content.decode()
     assert 'value="round-2"' in jobs_page
+    # An editor follows the lineage too: every link on these pages opens, none answers 403
+    # (a release links to its lineage for those who may not download it).
+    editor = make_user("ed", "Editor")
+    editor_client = Client()
+    editor_client.force_login(editor)
+    for start in (
+        f"/lineage/models/{tuned.name}/",
+        tuned.get_absolute_url(),
+        job.get_absolute_url(),
+        evaluation.get_absolute_url(),
+        "/training/",
+    ):
+        body = editor_client.get(start).content.decode()
+        assert f"/lineage/releases/{release.name}/" in body, start
+        assert f'href="{release.get_absolute_url()}"' not in body, start
+        for link in set(re.findall(r'href="(/[^"#?]*)"', body)):
+            if link.startswith(("/static/", "/logout")):
+                continue
+            assert editor_client.get(link).status_code == 200, (start, link)
 
 
 @pytest.mark.django_db

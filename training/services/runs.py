@@ -96,6 +96,7 @@ def finetune_run(*, job_id: int) -> FineTuneJob | None:
             "tokens_seen": progress.tokens_seen,
             "tokens_per_second": progress.tokens_per_second,
             "losses": progress.losses[-2000:],
+            "phase": progress.phase,
         }
 
     def cancelled() -> bool:

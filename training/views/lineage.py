@@ -2,6 +2,7 @@
 and comparisons)."""
 
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -21,7 +22,13 @@ def model_lineage(request, name: str):
 
 
 @require_GET
-@permission_required("curation.download_export", raise_exception=True)
 def release_lineage(request, name: str):
+    """What a release made. Whoever sees fine-tunes sees it (an editor follows a model's
+    lineage here); the release's own page and files stay with those who may download."""
+    if not (
+        request.user.has_perm("curation.download_export")
+        or request.user.has_perm("training.view_finetunejob")
+    ):
+        raise PermissionDenied
     release = get_object_or_404(DatasetExport, name=name)
     return render(request, "training/release_lineage.html", lineage_of_release(release))

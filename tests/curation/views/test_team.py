@@ -57,3 +57,13 @@ def test_a_taken_username_is_a_form_error(admin_client, make_user):
     make_user("taken")
     response = admin_client.post("/team/new/", {"username": "TAKEN", "roles": []})
     assert response.status_code == 400 and b"empty or taken" in response.content
+
+
+@pytest.mark.django_db
+def test_the_team_page_says_what_a_deactivated_person_is_told(admin_client, editor, admin_user):
+    from curation.services.team import user_set_active
+
+    user_set_active(user=editor, active=False, actor=admin_user)
+    body = admin_client.get("/team/").content.decode()
+    assert 'badge warn" title="Signing in tells them only' in body
+    assert 'id="sign-in-note"' in body and "wrong username or password" in body

@@ -186,3 +186,17 @@ def test_import_page_refuses_a_large_upload(editor_client):
     assert response.status_code == 400
     assert b"the limit is 1048576 bytes (1 MiB)" in response.content
     assert Theme.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_restricted_theme_reads_held_by_policy_not_pending_and_ids_are_shown(editor_client):
+    held = ThemeFactory(name="Genocide and memory")
+    plain = ThemeFactory(name="Courage")
+    assert held.is_restricted and not plain.is_restricted
+    listing = editor_client.get(reverse("curation:theme_list"), {"status": "all"})
+    body = listing.content.decode()
+    assert '<span class="status restricted">Held by policy</span>' in body
+    assert '<span class="status pending">Pending</span>' in body  # the plain one
+    assert f"#{held.pk}</small>" in body and f"#{plain.pk}</small>" in body
+    detail = editor_client.get(held.get_absolute_url()).content.decode()
+    assert "Held by policy" in detail and ">Pending<" not in detail
