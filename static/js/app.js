@@ -199,3 +199,24 @@ document.addEventListener("keydown", function (event) {
   const group = document.activeElement && document.activeElement.closest("details.navgroup[open]");
   if (group) { group.open = false; group.querySelector("summary").focus(); }
 });
+
+// Adjudication: A approve, R reject (the reason then takes the focus); Enter in the reason
+// saves and opens the next story, Shift+Enter is a new line, Escape leaves the reason.
+document.addEventListener("keydown", function (event) {
+  const form = document.getElementById("adjudicate-form");
+  if (!form || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  const reason = form.querySelector("textarea[name=reason]");
+  if (event.target === reason) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+    else if (event.key === "Escape") { reason.blur(); }
+    return;
+  }
+  if (event.target.closest("textarea, select, input:not([type=radio])")) return;
+  const pick = { a: "approve", r: "reject" }[event.key.toLowerCase()];
+  if (!pick) return;
+  const choice = form.querySelector('input[name=decision][value="' + pick + '"]');
+  if (!choice) return;
+  choice.checked = true;
+  reason.focus();
+  event.preventDefault();
+});

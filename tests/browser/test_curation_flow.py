@@ -169,6 +169,24 @@ def test_an_admin_adjudicates_with_save_and_next(page, live_server, admin_user, 
     assert page.dialogs == [] and page.console_errors == []
 
 
+def test_an_admin_adjudicates_by_keyboard_alone(page, live_server, admin_user):
+    first, second = StoryFactory(status="adjudication"), StoryFactory(status="adjudication")
+    sign_in(page, live_server, "boss")
+    page.goto(live_server.url + f"/adjudication/{first.pk}/")
+    page.keyboard.press("a")  # approve: the reason takes the focus
+    page.keyboard.type("Both reviewers missed the ending")
+    page.keyboard.press("Enter")  # saves and opens the next
+    expect(page).to_have_url(f"{live_server.url}/adjudication/{second.pk}/")
+    page.keyboard.press("r")
+    page.keyboard.type("Off topic")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Nothing else needs adjudication.")).to_be_visible()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("approved", "rejected")
+    assert page.dialogs == []
+
+
 PAGES_390 = [
     "/",
     "/themes/",

@@ -33,6 +33,30 @@ def test_the_admin_nav_fits_on_one_line_and_folds_into_a_menu_on_a_phone(
     expect(page.locator("details.navgroup.current > summary")).to_have_text("Train")
     page.locator("summary", has_text="Generate").click()
     page.screenshot(path=str(artefacts / "nav-1280.png"))
+    # The fine-tune form shows the LoRA fields only where the method may be LoRA
+    expect(page.get_by_label("LoRA rank")).to_be_visible()
+    page.get_by_label("Method").select_option("full")
+    expect(page.get_by_label("LoRA rank")).to_be_hidden()
+    page.get_by_label("Method").select_option("lora")
+    expect(page.get_by_label("LoRA rank")).to_be_visible()
+    # The story filter bar: one height for every control, no placeholder cut
+    page.goto(live_server.url + "/stories/")
+    heights = page.locator(".filters > input, .filters > select, .filters > button").evaluate_all(
+        "items => items.map(i => Math.round(i.getBoundingClientRect().height))"
+    )
+    assert len(heights) >= 8 and len(set(heights)) == 1, heights
+    cut = page.locator(".filters input[placeholder]").evaluate_all(
+        """items => items.filter(i => {
+             const probe = document.createElement('span');
+             probe.style.font = getComputedStyle(i).font;
+             probe.textContent = i.placeholder;
+             document.body.appendChild(probe);
+             const wide = probe.getBoundingClientRect().width;
+             probe.remove();
+             return wide > i.clientWidth - 8;
+           }).map(i => i.placeholder)"""
+    )
+    assert cut == []
 
     phone = chromium.new_context(viewport={"width": 390, "height": 844})
     small = phone.new_page()
