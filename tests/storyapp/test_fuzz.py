@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
 from curation.models import DatasetExport, Story, Theme, Topic
-from generation.models import GenerationJob, ModelTest
+from generation.models import GenerationJob, JobItem, ModelTest
 from tests.factories import (
     GenerationJobFactory,
     ModelProfileFactory,
@@ -88,7 +88,8 @@ def site(make_user, var_dir):
     StoryFactory(topic=topic)
     StoryFactory(topic=topic, status=Story.Status.ADJUDICATION)
     profile = ModelProfileFactory(name="fuzzed")
-    GenerationJobFactory(model=profile)
+    job = GenerationJobFactory(model=profile)
+    JobItem.objects.create(job=job, key="theme:1", raw_output="<b>raw</b>")
     ModelTest.objects.create(profile=profile)
     release = export_run(export_id=export_create(name="fuzz-release", enqueue=False).pk)
     _training_rows(release, profile, admin)
@@ -123,7 +124,9 @@ def sample_urls() -> list[str]:
             "training:finetune_detail": FineTuneJob,
             "training:finetune_cancel": FineTuneJob,
             "training:evaluation_detail": Evaluation,
+            "training:evaluation_stories": Evaluation,
         }.get(name, GenerationJob),
+        "item": lambda name: JobItem,
         "story_id": lambda name: Story,
         "judgment_id": lambda name: Judgment,
         "user_id": lambda name: None,
@@ -150,6 +153,8 @@ def sample_urls() -> list[str]:
                 kwargs[key] = get_user_model().objects.order_by("pk").first().pk
             else:
                 kwargs[key] = ids[key](name).objects.order_by("pk").first().pk
+        if name == "generation:job_item":  # an item of its own job
+            kwargs["pk"] = JobItem.objects.get(pk=kwargs["item"]).job_id
         urls.append(reverse(name, kwargs=kwargs))
     return urls
 
