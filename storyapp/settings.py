@@ -379,7 +379,9 @@ STORYAPP_APPROVE_MEAN = env_float("STORYAPP_APPROVE_MEAN", 4.0)
 STORYAPP_RESERVATION_MINUTES = env_int("STORYAPP_RESERVATION_MINUTES", 10)
 # rapidfuzz token-set similarity (0-100) above which texts are flagged as near-duplicates.
 STORYAPP_TOPIC_SIMILARITY = env_float("STORYAPP_TOPIC_SIMILARITY", 85)
-STORYAPP_STORY_SIMILARITY = env_float("STORYAPP_STORY_SIMILARITY", 90)
+# Near-duplicate stories, across every theme: the share of word 3-grams two stories share
+# (Jaccard, percent) at or above which the later one is flagged as repeating the earlier one.
+STORYAPP_NEAR_DUPLICATE_SIMILARITY = env_float("STORYAPP_NEAR_DUPLICATE_SIMILARITY", 70)
 # Quality gates (curation.gates): <check>=<off|flag|reject>, over the defaults (every check
 # rejects but repetitive and near_duplicate, which flag). Checked at startup.
 STORYAPP_GATES = os.environ.get("STORYAPP_GATES", "")

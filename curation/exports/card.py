@@ -3,6 +3,7 @@ date: the same options over the same data give the same bytes."""
 
 import json
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from ..approval import Policy
@@ -39,6 +40,7 @@ def card_render(export: DatasetExport, manifest: dict) -> str:
             "warnings": manifest["warnings"],
             "min_score": export.min_score if export.min_score is not None else "none",
             "per_theme": manifest["per_theme"],
+            "near_duplicate_similarity": f"{settings.STORYAPP_NEAR_DUPLICATE_SIMILARITY:g}",
         },
     )
     return text.rstrip("\n") + "\n"

@@ -11,7 +11,7 @@ from django.conf import settings
 from ..models import DatasetExport, Theme
 from .card import card_render
 from .layout import HF_FILES, SPLITS, sha256_of, split_of
-from .rows import Row, export_rows
+from .rows import Row, export_rows, near_duplicates_left_out
 from .statistics import ReleaseStats, review_figures, split_warnings, story_of_line
 from .writers import LinesWriter, SplitWriter, write_hf_metadata
 
@@ -27,8 +27,11 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
 
     Only reads the database while rows stream: progress goes to ``progress``, which the run's
     heartbeat writes from its own connection. An exact duplicate (prompt, completion) is
-    written once; the manifest counts the others."""
+    written once; the manifest counts the others. Of each group of near-duplicates (stories
+    that nearly repeat one another, in any theme), one story is written (the best reviewed,
+    then the oldest); the manifest counts the others."""
     progress = progress or Progress()
+    left_out = near_duplicates_left_out(export)
     writers = {split: SplitWriter(folder, split, export.format) for split in SPLITS}
     metadata = LinesWriter(folder / "metadata.jsonl")
     stats = ReleaseStats()
@@ -51,6 +54,8 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         # A chunk of rows at a time, worked on as columns: the per-row Python is one tuple
         # test for duplicates and two f-strings (a release reads a million rows).
         for chunk in export_rows(export):
+            if left_out:
+                chunk = [row for row in chunk if row[0] not in left_out]
             rows = stats.fresh(chunk)
             if not rows:
                 continue
@@ -105,7 +110,8 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
         "story_ids": {split: ids[split].tolist() for split in SPLITS},
         "statistics": {
             **stats.summary(),
-            **review_figures(export, total=done + stats.duplicates),
+            **review_figures(export, total=done + stats.duplicates + len(left_out)),
+            "near_duplicates_left_out": len(left_out),
         },
         "warnings": split_warnings(export, counts),
         "models": sorted(models),

@@ -42,6 +42,45 @@ def exportable_stories(export: DatasetExport):
     return stories
 
 
+def near_duplicates_left_out(export: DatasetExport) -> set[int]:
+    """The stories of the release that nearly repeat another story of the same release
+    (curation.near_duplicates): of each group, one is kept (the best reviewed: the highest
+    mean score, then the most reviews, then the oldest) and the others are left out."""
+    stories = exportable_stories(export)
+    pairs = list(
+        stories.filter(near_duplicate_of__in=stories.values("pk")).values_list(
+            "pk", "near_duplicate_of_id"
+        )
+    )
+    if not pairs:
+        return set()
+    parent: dict[int, int] = {}
+
+    def root(pk: int) -> int:
+        parent.setdefault(pk, pk)
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    for pk, other in pairs:
+        parent[root(pk)] = root(other)
+    groups: dict[int, list[int]] = {}
+    for pk in list(parent):
+        groups.setdefault(root(pk), []).append(pk)
+    ranks = {
+        pk: (-(mean if mean is not None else 0.0), -reviews, created, pk)
+        for pk, mean, reviews, created in Story.objects.filter(pk__in=list(parent)).values_list(
+            "pk", "mean_overall", "review_count", "created_at"
+        )
+    }
+    left_out: set[int] = set()
+    for members in groups.values():
+        kept = min(members, key=ranks.__getitem__)
+        left_out.update(pk for pk in members if pk != kept)
+    return left_out
+
+
 class JSONLine(Func):
     """One chat or prompt-completion JSONL record (no newline), assembled by the database.
 

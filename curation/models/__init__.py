@@ -2,7 +2,15 @@
 
 from .exports import DatasetExport
 from .reviews import Adjudication, Guidelines, JudgeSuggestion, Review
-from .texts import CHECK_COLUMNS, CheckedText, Provenance, Story, StoryQuerySet, Topic
+from .texts import (
+    CHECK_COLUMNS,
+    CheckedText,
+    Provenance,
+    Story,
+    StoryBand,
+    StoryQuerySet,
+    Topic,
+)
 from .themes import THEME_NAME_MAX_LENGTH, Theme, ThemeEvent, ThemeQuerySet
 
 __all__ = [
@@ -16,6 +24,7 @@ __all__ = [
     "Provenance",
     "Review",
     "Story",
+    "StoryBand",
     "StoryQuerySet",
     "Theme",
     "ThemeEvent",

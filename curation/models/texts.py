@@ -245,3 +245,21 @@ class Story(Provenance, CheckedText):
         from ..gates import CHECKS
 
         return [check.label for check in CHECKS.values() if check.fails(self)]
+
+
+class StoryBand(models.Model):
+    """One LSH band of a story's MinHash signature (curation.near_duplicates): stories that
+    share a band key are candidates for near-duplicates, across every theme. A story has
+    ``BANDS`` rows; a story without rows is not indexed yet (the backlog task indexes it)."""
+
+    key = models.BigIntegerField()
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key"], name="storyband_key_idx"),
+            models.Index(fields=["story"], name="storyband_story_idx"),
+        ]
+
+    def __str__(self):
+        return f"band {self.key} of story {self.story_id}"

@@ -1,11 +1,12 @@
 """Stories: generated stories handed over by generation jobs, judged by the quality gates."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from rapidfuzz import fuzz, process
+from django.db.models import Exists, OuterRef
 
+from .. import near_duplicates
+from ..gates import REJECT
 from ..judging import GatePolicy, judge
-from ..models import Adjudication, Story, Topic
+from ..models import Adjudication, Story, StoryBand, Topic
 
 
 def story_add_generated(
@@ -23,7 +24,8 @@ def story_add_generated(
     finish_reason = provenance.get("finish_reason", "")
     topic = Topic.objects.values_list("text", flat=True).get(pk=topic_id)
     verdict = judge(text, finish_reason, policy, topic=topic)
-    near = near_duplicate_of(verdict.judged_text, theme_id)
+    # Near-duplicates across the whole dataset (every theme), by MinHash LSH.
+    near, keys = near_duplicates.find(verdict.judged_text)
     if near is not None:
         verdict = judge(text, finish_reason, policy, topic=topic, near_duplicate_of_id=near)
     story = Story(
@@ -43,6 +45,7 @@ def story_add_generated(
     try:
         with transaction.atomic():
             story.save()
+            near_duplicates.index([(key, story.pk) for key in keys])
             if rejections:
                 Adjudication.objects.create(
                     story=story,
@@ -56,21 +59,83 @@ def story_add_generated(
     return story
 
 
-def near_duplicate_of(text: str, theme_id: int) -> int | None:
-    """The story of this theme that ``text`` nearly repeats (rapidfuzz token-set ratio at or
-    above STORYAPP_STORY_SIMILARITY), or None."""
-    others = dict(Story.objects.filter(topic__theme_id=theme_id).values_list("pk", "text")[:5000])
-    if not others:
-        return None
-    match = process.extractOne(
-        text, others, scorer=fuzz.token_set_ratio, score_cutoff=settings.STORYAPP_STORY_SIMILARITY
+def near_duplicates_backlog(*, batch: int = 500) -> dict[str, int]:
+    """Index every story not in the near-duplicate index yet (made by an import, a migration,
+    a fixture), in id order, and flag each one that nearly repeats a story indexed before it,
+    in any theme. Where the gate rejects near-duplicates, a pending story flagged here is
+    rejected with the reason, as a new story would be. Safe to run again: it only takes
+    stories without bands. Returns counts: indexed, flagged, rejected."""
+    policy = GatePolicy.current()
+    rejects = policy.actions.get("near_duplicate") == REJECT
+    counts = {"indexed": 0, "flagged": 0, "rejected": 0}
+    last = 0
+    while True:
+        rows = list(
+            Story.objects.filter(pk__gt=last)
+            .filter(~Exists(StoryBand.objects.filter(story=OuterRef("pk"))))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not rows:
+            return counts
+        last = rows[-1]
+        texts = near_duplicates.judged_texts(rows)
+        grams = {pk: near_duplicates.shingles(texts[pk]) for pk in rows}
+        keys = {pk: near_duplicates.band_keys(g) if g else [] for pk, g in grams.items()}
+        # Candidates already indexed, read once for the batch, then each story's own.
+        indexed: dict[int, set[int]] = {}
+        wanted = [key for pk in rows for key in keys[pk]]
+        for start in range(0, len(wanted), 5000):
+            for key, story_id in StoryBand.objects.filter(
+                key__in=wanted[start : start + 5000]
+            ).values_list("key", "story_id"):
+                indexed.setdefault(key, set()).add(story_id)
+        known: dict[int, frozenset] = {}
+        flagged: dict[int, int] = {}
+        for pk in rows:
+            if not grams[pk]:
+                continue
+            candidates: set[int] = set()
+            for key in keys[pk]:
+                candidates |= indexed.get(key, set())
+            candidates.discard(pk)
+            candidates = set(sorted(candidates)[: near_duplicates.MAX_CANDIDATES])
+            missing = candidates - known.keys() - grams.keys()
+            if missing:
+                for other, text in near_duplicates.judged_texts(missing).items():
+                    known[other] = near_duplicates.shingles(text)
+            match = near_duplicates.best_match(
+                grams[pk], {c: grams.get(c) or known.get(c, frozenset()) for c in candidates}
+            )
+            if match is not None:
+                flagged[pk] = match
+            for key in keys[pk]:  # the next stories of the batch see this one
+                indexed.setdefault(key, set()).add(pk)
+        with transaction.atomic():
+            near_duplicates.index([(key, pk) for pk in rows for key in keys[pk]])
+            for pk, of in flagged.items():
+                counts["rejected"] += _flag_near_duplicate(pk, of, policy, rejects)
+        counts["indexed"] += len(rows)
+        counts["flagged"] += len(flagged)
+
+
+def _flag_near_duplicate(story_id: int, of: int, policy: GatePolicy, rejects: bool) -> int:
+    """Link a story to the one it nearly repeats (an earlier link stays); where the gate
+    rejects near-duplicates, reject it if still pending. 1 when it was rejected."""
+    Story.objects.filter(pk=story_id, near_duplicate_of__isnull=True).update(
+        near_duplicate_of_id=of
     )
-    return match[2] if match else None
-
-
-def story_check_fields(*, text: str, finish_reason: str, theme_id: int) -> dict:
-    """All check fields for a new story, including the near-duplicate search in its theme."""
-    return {
-        **judge(text, finish_reason).checks,
-        "near_duplicate_of_id": near_duplicate_of(text, theme_id),
-    }
+    if not rejects:
+        return 0
+    changed = Story.objects.filter(pk=story_id, status=Story.Status.PENDING).update(
+        status=Story.Status.REJECTED, auto_rejected=True, passed_as_written=False
+    )
+    if changed:
+        Adjudication.objects.create(
+            story_id=story_id,
+            admin=None,
+            from_status=Story.Status.PENDING,
+            to_status=Story.Status.REJECTED,
+            reason=policy.reason(["near_duplicate"]),
+        )
+    return changed

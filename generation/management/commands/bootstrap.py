@@ -35,6 +35,8 @@ class Command(BaseCommand):
         groups = roles_sync()
         self.stdout.write(f"Roles: {', '.join(group.name for group in groups)}.")
         guidelines_ensure()
+        # Stories stored before the near-duplicate index (or imported) join it.
+        call_command("near_duplicates", verbosity=verbosity)
         report = catalog_load()
         self.stdout.write(
             f"Theme catalog: {len(report.created)} added "

@@ -368,3 +368,31 @@ def test_a_tiny_split_is_warned_about():
     ]
     card = (layout.export_folder(export) / "README.md").read_text()
     assert "## Warnings" in card and "fewer than 10" in card
+
+
+@pytest.mark.django_db
+def test_a_release_keeps_one_story_of_each_near_duplicate_group(var_dir):
+    from curation.services.stories import near_duplicates_backlog
+    from tests.curation.services.test_stories import LIGHTHOUSE, REWORDED, UNRELATED
+
+    oldest = approved_story(text=LIGHTHOUSE, mean_overall=3.0, review_count=2)
+    best = approved_story(text=REWORDED, mean_overall=4.5, review_count=2)
+    again = approved_story(text=LIGHTHOUSE + " ", mean_overall=3.0, review_count=2)
+    other = approved_story(text=UNRELATED, mean_overall=4.0, review_count=2)
+    outside = StoryFactory(text=LIGHTHOUSE, status="rejected")  # not in the release
+    near_duplicates_backlog()
+    best.refresh_from_db()
+    again.refresh_from_db()
+    assert best.near_duplicate_of_id == oldest.pk and again.near_duplicate_of_id == oldest.pk
+    export = run_export("near-dups", val_fraction=0)
+    # one of the three: the best reviewed, whatever its age
+    assert exported_ids(export) == {best.pk, other.pk}
+    manifest = json.loads((layout.export_folder(export) / "manifest.json").read_text())
+    assert manifest["statistics"]["near_duplicates_left_out"] == 2
+    assert manifest["counts"]["train"] == 2
+    card = (layout.export_folder(export) / "README.md").read_text()
+    assert "2 near-duplicate stories left out" in card and "70% or more" in card
+    # the same bytes again (the choice is deterministic)
+    again_export = run_export("near-dups-2", val_fraction=0)
+    assert exported_ids(again_export) == {best.pk, other.pk}
+    assert outside.pk not in exported_ids(again_export)

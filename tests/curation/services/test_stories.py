@@ -3,18 +3,6 @@ import pytest
 from curation.services import stories
 from tests.factories import StoryFactory
 
-
-@pytest.mark.django_db
-def test_story_checks_flag_a_near_duplicate_in_the_same_theme():
-    first = StoryFactory(text="The fox ran to the river and found the moon in the water.")
-    fields = stories.story_check_fields(
-        text="The fox ran to the river and found the moon in the water!",
-        finish_reason="stop",
-        theme_id=first.topic.theme_id,
-    )
-    assert fields["near_duplicate_of_id"] == first.pk
-
-
 GOOD = (
     "Mara kept the lighthouse on the northern rock, and every night she listened for the ships."
     "\n\nWhen the storm came she lit every lamp she had, and the fishermen came home safe."
@@ -125,3 +113,79 @@ def test_only_stories_of_wanted_topics_and_themes_reach_reviewers(make_user):
     assert offered.pk == wanted.pk
     assert story_next_for(user=reviewer, skip=[wanted.pk]) is None
     assert {rejected_topic.pk, pending_theme.pk}.isdisjoint({offered.pk})
+
+
+LIGHTHOUSE = (
+    "Mara kept the lighthouse on the northern rock, and every night she climbed the hundred "
+    "steps to trim the wick and polish the great lens until it shone like a second moon. The "
+    "fishermen of the bay knew her light the way they knew their own mothers' voices, and "
+    "they steered by it through fog and sleet without a second thought.\n\n"
+    "When the winter storm broke the glass and the wind tore at the lamp, Mara wrapped "
+    "herself around the flame and held it alive with her own body until the dawn. The boats "
+    "came home one by one, and the village carried her down the steps as if she were the "
+    "light itself."
+)
+# A few words changed: the same story, lightly reworded.
+REWORDED = (
+    LIGHTHOUSE.replace("northern rock", "eastern rock")
+    .replace("sleet", "rain")
+    .replace("one by one", "two by two")
+)
+UNRELATED = (
+    "The clockmaker's apprentice found a tiny door behind the pendulum of the oldest clock "
+    "in the shop, and through it a staircase of brass gears that turned as she stepped. At "
+    "the bottom a city of springs hummed, its people made of cogs and patience.\n\n"
+    "She stayed until the hour struck, learned how they wound their sun each morning, and "
+    "came back up with grease on her hands and a key in her pocket that opened nothing in "
+    "the shop, and everything in her dreams."
+)
+
+
+@pytest.mark.django_db
+def test_near_duplicates_are_found_across_themes_and_reworded_and_unrelated_ones_are_not():
+    from tests.factories import TopicFactory
+
+    first = add(LIGHTHOUSE, topic=TopicFactory())
+    elsewhere = TopicFactory()  # another theme
+    assert elsewhere.theme_id != first.topic.theme_id
+    same = add(LIGHTHOUSE, topic=elsewhere)
+    reworded = add(REWORDED, topic=TopicFactory())
+    unrelated = add(UNRELATED, topic=TopicFactory())
+    assert first.near_duplicate_of_id is None
+    assert same.near_duplicate_of_id == first.pk
+    assert reworded.near_duplicate_of_id == first.pk  # the oldest of the two it repeats
+    assert unrelated.near_duplicate_of_id is None
+    assert same.status == "pending"  # the default gate flags, it does not reject
+    from curation.near_duplicates import shingles, similarity
+
+    assert 70 <= similarity(shingles(LIGHTHOUSE), shingles(REWORDED)) < 100
+    assert similarity(shingles(LIGHTHOUSE), shingles(UNRELATED)) < 5
+
+
+@pytest.mark.django_db
+def test_the_backlog_indexes_stories_made_elsewhere_and_the_gate_can_reject(settings):
+    from curation.models import Adjudication, StoryBand
+
+    settings.STORYAPP_GATES = "near_duplicate=reject"
+    first = StoryFactory(text=LIGHTHOUSE, status="approved")
+    copy = StoryFactory(text=REWORDED)
+    other = StoryFactory(text=UNRELATED)
+    assert not StoryBand.objects.exists()  # made outside the pipeline: not indexed yet
+    assert stories.near_duplicates_backlog(batch=2) == {
+        "indexed": 3,
+        "flagged": 1,
+        "rejected": 1,
+    }
+    copy.refresh_from_db()
+    first.refresh_from_db()
+    other.refresh_from_db()
+    assert copy.near_duplicate_of_id == first.pk and (copy.status, copy.auto_rejected) == (
+        "rejected",
+        True,
+    )
+    assert Adjudication.objects.get(story=copy).reason == "automatic checks: near-duplicate"
+    assert first.status == "approved" and other.near_duplicate_of_id is None
+    assert StoryBand.objects.filter(story=first).count() == 16
+    # once indexed, a new story finds them; running again changes nothing
+    assert add(LIGHTHOUSE).near_duplicate_of_id == first.pk
+    assert stories.near_duplicates_backlog() == {"indexed": 0, "flagged": 0, "rejected": 0}
