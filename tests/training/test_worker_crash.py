@@ -14,7 +14,7 @@ from generation.prompts import default_messages
 from generation.services.registry import model_register
 from training.services.finetune import finetune_create
 theme = Theme.objects.create(name="Crash", name_key="crash", status="approved")
-for n in range(16):
+for n in range({stories}):
     text = f"A dragon number {{n}}"
     topic = Topic.objects.create(theme=theme, text=text, text_key=text.lower(), status="approved")
     Story.objects.create(
@@ -27,7 +27,7 @@ export = export_run(export_id=export.pk)
 base, _ = model_register(name="tiny", role="student", backend="transformers",
     model="{folder}", max_new_tokens=8)
 job = finetune_create(release=export, base=base, name="tiny-tuned", epochs={epochs},
-    max_length=128, batch_size=2, learning_rate=1e-3)
+    max_length=128, batch_size={batch}, learning_rate=1e-3)
 print("JOB", job.pk)
 """
 
@@ -36,7 +36,13 @@ print("JOB", job.pk)
 def test_a_worker_killed_mid_training_leaves_the_job_to_another(tmp_path, tiny_model_folder):
     site = Site(tmp_path, "db")
     site.prepare()
-    out = site.manage("shell", "-c", SETUP.format(folder=tiny_model_folder, epochs=20))
+    # Enough steps that the training outlasts a few heartbeats (1 s) on a fast machine: the
+    # kill must land mid-training.
+    out = site.manage(
+        "shell",
+        "-c",
+        SETUP.format(folder=tiny_model_folder, epochs=20, stories=64, batch=1),
+    )
     job_id = int(out.split("JOB")[1])
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
 
@@ -49,7 +55,12 @@ def test_a_worker_killed_mid_training_leaves_the_job_to_another(tmp_path, tiny_m
 
     try:
         first = site.start_worker(logs[0], queues="train")
-        site.wait_until(lambda: job()[0] == "running" and job()[1] > 0, 120, "training", logs)
+        site.wait_until(
+            lambda: job()[0] != "queued" and (job()[0] != "running" or job()[1] > 0),
+            120,
+            "training",
+            logs,
+        )
         site.kill(first)
         status, step, attempts, _, model = job()
         assert (status, attempts, model) == ("running", 1, None), "it finished before the kill"
