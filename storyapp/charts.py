@@ -145,3 +145,55 @@ def line_chart(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  # every text escaped above
+
+
+def interval_chart(
+    points: Sequence[tuple[str, float | None, float | None, float | None]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    top: float = 100.0,
+) -> SafeString:
+    """One point per label with its interval drawn as a whisker (a share in percent with its
+    95% interval), on an axis from zero to ``top``; a label without a value is left empty."""
+    if not any(value is not None for _, value, _, _ in points):
+        return mark_safe("")
+    ticks = nice_ticks(top)
+    top = ticks[-1]
+    parts = _frame(title, x_label, y_label, ticks)
+    slot = PLOT_W / len(points)
+
+    def y_of(value: float) -> float:
+        return TOP + PLOT_H - value / top * PLOT_H
+
+    line = []
+    for i, (label, value, low, high) in enumerate(points):
+        x = LEFT + i * slot + slot / 2
+        parts.append(
+            f'<text x="{x:.1f}" y="{TOP + PLOT_H + 16}" class="axis tick-x" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+        if value is None:
+            continue
+        if low is not None and high is not None:
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(low):.1f}" y2="{y_of(high):.1f}" '
+                f'class="whisker"/>'
+            )
+        line.append(f"{x:.1f},{y_of(value):.1f}")
+        interval = (
+            f" ({escape(number(low))}–{escape(number(high))})"
+            if low is not None and high is not None
+            else ""
+        )
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y_of(value):.1f}" r="4" class="point"><title>'
+            f"{escape(label)}: {escape(number(value))}{interval}</title></circle>"
+            f'<text x="{x + 7:.1f}" y="{y_of(value) - 6:.1f}" class="axis value">'
+            f"{escape(number(value))}</text>"
+        )
+    if len(line) > 1:
+        parts.append(f'<polyline points="{" ".join(line)}" class="line" fill="none"/>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  # every text escaped above

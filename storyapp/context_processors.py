@@ -19,6 +19,7 @@ LINKS = (
     ("Train", "Releases", "curation:export_list", "curation.download_export"),
     ("Train", "Fine-tunes", "training:finetune_list", "training.view_finetunejob"),
     ("Train", "Evaluations", "training:evaluation_list", "training.view_evaluation"),
+    ("Train", "Rounds", "training:round_list", "training.view_finetunejob"),
     ("Train", "Compare", "training:compare", "training.compare_stories"),
     ("", "Team", "curation:team", "auth.change_user"),
 )

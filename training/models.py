@@ -291,3 +291,53 @@ class PairVerdict(models.Model):
         if self.winner not in ("a", "b"):
             return None
         return (self.winner == "a") == self.a_first
+
+
+class Round(models.Model):
+    """One round of distillation: a release, the fine-tune on it, the tuned model and its
+    held-out evaluation. A round after the first starts from the previous round's model: the
+    stories job that model writes, then a release with the previous release's options, a
+    fine-tune with the previous fine-tune's settings, and an evaluation against the base and
+    the previous round's model (training.services.rounds). Each step links the one before it,
+    so the lineage runs through every round."""
+
+    class Topics(models.TextChoices):
+        APPROVED = "approved", "Approved topics"
+        NOT_REJECTED = "not-rejected", "Every topic not rejected"
+
+    number = models.PositiveSmallIntegerField()
+    # Which topics the next round's stories job takes (the same in every round of a chain).
+    topics = models.CharField(max_length=16, choices=Topics.choices, default=Topics.APPROVED)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_round"
+    )
+    stories_job = models.ForeignKey(
+        "generation.GenerationJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    release = models.ForeignKey(
+        DatasetExport, null=True, blank=True, on_delete=models.PROTECT, related_name="rounds"
+    )
+    finetune = models.OneToOneField(
+        FineTuneJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="round"
+    )
+    evaluation = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["number", "pk"]
+
+    def __str__(self):
+        return f"round {self.number}"
+
+    @property
+    def model(self) -> ModelProfile | None:
+        return self.finetune.output_model if self.finetune else None

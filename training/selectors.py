@@ -10,7 +10,7 @@ from curation.models import DatasetExport
 from generation.models import ModelProfile
 from storyapp.statistics import wilson_interval
 
-from .models import Evaluation, EvaluationSample, FineTuneJob, Judgment
+from .models import Evaluation, EvaluationSample, FineTuneJob, Judgment, Round
 from .statistics import bradley_terry, distinct_n
 
 ONCE_UPON = "once upon a time"
@@ -178,6 +178,11 @@ def lineage_of_model(profile: ModelProfile) -> dict:
         "samples": EvaluationSample.objects.filter(model=profile).count(),
         "comparisons": comparison_results(evaluations) if evaluations.exists() else None,
         "children": ModelProfile.objects.filter(base_model=profile).order_by("name"),
+        # Rounds: the round this model closes, and the next round, whose stories it wrote.
+        "round": Round.objects.filter(finetune__output_model=profile).first(),
+        "next_round": Round.objects.filter(previous__finetune__output_model=profile)
+        .select_related("stories_job", "release", "finetune__output_model")
+        .first(),
     }
 
 

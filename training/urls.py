@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compare, evaluation, finetune, judging, lineage
+from .views import compare, evaluation, finetune, judging, lineage, rounds
 
 app_name = "training"
 
@@ -16,6 +16,13 @@ urlpatterns = [
     path("evaluations/<id:pk>/judge/", judging.evaluation_judge, name="evaluation_judge"),
     path("judge/stories/", judging.judge_stories, name="judge_stories"),
     path("judge/<id:pk>/", judging.judge_run_detail, name="judge_run_detail"),
+    path("rounds/", rounds.round_list, name="round_list"),
+    path("rounds/start/", rounds.round_start, name="round_start"),
+    path(
+        "rounds/<id:pk>/<str:step>/",
+        rounds.round_step,
+        name="round_step",
+    ),
     path("compare/", compare.compare, name="compare"),
     path("compare/results/", compare.compare_results, name="compare_results"),
     path("compare/<id:judgment_id>/", compare.compare_judge, name="compare_judge"),

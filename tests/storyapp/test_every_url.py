@@ -14,6 +14,7 @@ SAMPLE_KWARGS = {
     "action": "unlock",
     "judgment_id": 1,
     "item": 1,
+    "step": "next",
 }
 
 

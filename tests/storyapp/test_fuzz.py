@@ -23,7 +23,7 @@ from tests.factories import (
     TopicFactory,
 )
 from tests.storyapp.test_every_url import all_patterns
-from training.models import Evaluation, FineTuneJob, Judgment
+from training.models import Evaluation, FineTuneJob, Judgment, Round
 
 PAYLOADS = [
     "\x00",
@@ -100,7 +100,8 @@ def _training_rows(release, profile, admin):
     """A fine-tune, an evaluation with one blind pair, and a judgment served to the admin."""
     from training.models import ComparisonPair, EvaluationSample
 
-    FineTuneJob.objects.create(release=release, base=profile, name="fuzz-tuned")
+    tuned = FineTuneJob.objects.create(release=release, base=profile, name="fuzz-tuned")
+    Round.objects.create(number=1, release=release, finetune=tuned)
     evaluation = Evaluation.objects.create(name="fuzz", topic_ids=[])
     evaluation.profiles.set([profile])
     topic = Topic.objects.first()
@@ -125,6 +126,7 @@ def sample_urls() -> list[str]:
             "training:finetune_cancel": FineTuneJob,
             "training:evaluation_detail": Evaluation,
             "training:evaluation_stories": Evaluation,
+            "training:round_step": Round,
         }.get(name, GenerationJob),
         "item": lambda name: JobItem,
         "story_id": lambda name: Story,
@@ -147,6 +149,8 @@ def sample_urls() -> list[str]:
                 kwargs[key] = "train.jsonl"
             elif key == "action":
                 kwargs[key] = "unlock"
+            elif key == "step":
+                kwargs[key] = "next"
             elif key == "user_id":
                 from django.contrib.auth import get_user_model
 
