@@ -5,13 +5,16 @@ that takes its options from the same step of the previous round.
     round_next(round)      round n+1: a stories job written by round n's model
     round_release(round)   its release, with round n's release options
     round_finetune(round)  its fine-tune: round n's base and settings
-    round_evaluate(round)  held-out evaluation: the base, round n's model, this round's model
+    round_evaluate(round)  the same held-out topics: the base, round n's model, this round's
+
+The stories jobs of a chain never write for its held-out topics, so every round is measured
+on the same topics, none of which any round trained on.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from curation.models import DatasetExport
+from curation.models import DatasetExport, Topic
 from curation.releases import export_create
 from generation.models import GenerationJob
 from generation.services.jobs import job_create
@@ -75,10 +78,21 @@ def round_next(*, round_: Round, actor=None, enqueue: bool = True) -> Round:
     if Round.objects.filter(previous=previous).exists():
         raise _refuse(f"Round {previous.number + 1} is started already.", "round_exists")
     earlier = previous.stories_job
+    # The chain's held-out topics never get a story: every round is measured on the same
+    # topics, none of which it trained on.
+    held_out = _held_out(previous)
+    topics = Topic.objects.exclude(pk__in=held_out)
+    if previous.topics == Round.Topics.APPROVED:
+        topics = topics.filter(status=Topic.Status.APPROVED)
+    else:
+        topics = topics.exclude(status=Topic.Status.REJECTED)
+    selection = list(topics.order_by("pk").values_list("pk", flat=True))
+    if not selection:
+        raise _refuse("No topic to write stories for outside the held-out ones.", "no_topics")
     job = job_create(
         kind=GenerationJob.Kind.STORIES,
         model=model,
-        selection=previous.topics,
+        selection=selection,
         per_input=earlier.per_input if earlier else None,
         until_pass=earlier.until_pass if earlier else 0,
         prompt_mode=earlier.prompt_mode if earlier else GenerationJob.PromptMode.CHAT,
@@ -92,6 +106,16 @@ def round_next(*, round_: Round, actor=None, enqueue: bool = True) -> Round:
         stories_job=job,
         created_by=actor,
     )
+
+
+def _held_out(round_: Round | None) -> set[int]:
+    """The topics the chain's evaluations held out, up to ``round_``."""
+    topics: set[int] = set()
+    while round_ is not None:
+        if round_.evaluation is not None:
+            topics.update(round_.evaluation.topic_ids)
+        round_ = round_.previous
+    return topics
 
 
 def _step(round_: Round) -> tuple[Round, Round]:
@@ -191,10 +215,13 @@ def round_evaluate(*, round_: Round, actor=None, enqueue: bool = True) -> Evalua
     before = previous.evaluation
     base = round_.finetune.base if round_.finetune else None
     profiles = [p for p in (base, previous.model, model) if p is not None]
+    # The previous round's held-out topics, so the rounds are measured on the same topics
+    # (the stories jobs of the chain never wrote for them).
     evaluation = evaluation_create(
         profiles=list(dict.fromkeys(profiles)),
         release=round_.release,
-        n_topics=len(before.topic_ids) if before and before.topic_ids else 40,
+        topic_ids=list(before.topic_ids) if before and before.topic_ids else None,
+        n_topics=40,
         seed=before.seed if before else 42,
         sampling=before.sampling if before and before.sampling else None,
         actor=actor,
