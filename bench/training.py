@@ -1,6 +1,6 @@
 """Closing the loop on the bundled student, end to end, in the app, on this machine's CPU.
 
-    python bench/training.py [--json] [--stories 200] [--heldout 40] [--keep DIR]
+    python bench/training.py [--json] [--stories 200] [--heldout 40] [--keep DIR] [--rounds 2]
         [--judge-url http://host:8000/v1 --judge-model NAME]
     python bench/training.py --throughput [--steps 6] [--batch-size 8] [--max-length 512]
         (the app's fine-tune against a plain PyTorch loop: bench/training_throughput.py)
@@ -17,6 +17,13 @@
    Wilson intervals, and validation perplexity.
 4. With a judge (an OpenAI-compatible server): the judge run over the evaluation's blind pairs
    in both orders (training.judge): base against tuned by the judge, with its position bias.
+5. With --rounds N: rounds 2..N through the app's rounds (training.services.rounds): the last
+   round's model writes a story for every approved topic but the held-out ones, through the
+   same gates; the same simulated reviewers approve what passes; the release keeps round 1's
+   options, the fine-tune its settings; the evaluation runs the base, the previous round's
+   model and this round's on the same held-out topics. Per round: passed as written with its
+   95% interval, the share of the release repaired, validation perplexity, near-duplicates
+   left out of the release.
 """
 
 import argparse
@@ -181,6 +188,70 @@ def judge_pairs(evaluation, url: str, model: str) -> dict:
     return judge_pair_results(judge_run(run_id=run.pk))
 
 
+def run_rounds(rounds: int, evaluation) -> list[dict]:
+    """Round 1 is the fine-tune and evaluation above; rounds 2..N through the app's rounds."""
+    from django.contrib.auth import get_user_model
+
+    from curation.models import Story
+    from curation.releases import export_run
+    from curation.services.reviews import review_submit
+    from generation.services import engine
+    from training.models import FineTuneJob, Round
+    from training.services import rounds as steps
+    from training.services.runs import evaluation_run, finetune_run
+
+    reviewers = list(get_user_model().objects.filter(username__startswith="bench-r"))
+    current = Round.objects.filter(finetune__name="bench-tuned").first() or steps.round_start(
+        finetune=FineTuneJob.objects.get(name="bench-tuned")
+    )
+    if current.evaluation_id is None:
+        current.evaluation = evaluation
+        current.save(update_fields=["evaluation"])
+    figures = [round_row(current, None)]
+    for _ in range(rounds - 1):
+        started = time.perf_counter()
+        current = steps.round_next(round_=current, enqueue=False)
+        engine.job_work(job_id=current.stories_job_id)
+        made = Story.objects.filter(generation_job_id=current.stories_job_id)
+        for story in made.filter(status=Story.Status.PENDING):
+            for reviewer in reviewers:  # the same simulated reviewers as round 1
+                review_submit(
+                    story_id=story.pk, reviewer=reviewer, data={"overall": 5, "decision": "approve"}
+                )
+        stories = {
+            "minutes": round((time.perf_counter() - started) / 60, 1),
+            "as_written": f"{made.filter(passed_as_written=True).count()}/{made.count()}",
+        }
+        log(f"round {current.number}: stories {stories}")
+        export_run(export_id=steps.round_release(round_=current, enqueue=False).pk)
+        current.refresh_from_db()
+        finetune_run(job_id=steps.round_finetune(round_=current, enqueue=False).pk)
+        current.refresh_from_db()
+        evaluation_run(evaluation_id=steps.round_evaluate(round_=current, enqueue=False).pk)
+        current.refresh_from_db()
+        figures.append(round_row(current, stories))
+        log(f"round {current.number}: {figures[-1]}")
+    return figures
+
+
+def round_row(round_, stories: dict | None) -> dict:
+    from training.round_results import round_figures
+
+    figures = round_figures(round_)
+    manifest_stats = figures["release_statistics"]
+    return {
+        "round": round_.number,
+        "model": figures["model"].name,
+        "passed": figures["passed"],
+        "release_records": figures["release_records"],
+        "repaired_share": figures["repaired"] or 0.0,
+        "near_duplicates_left_out": manifest_stats.get("near_duplicates_left_out", 0),
+        "perplexity": figures["perplexity"],
+        "stories_minutes": stories["minutes"] if stories else None,
+        "stories_as_written": stories["as_written"] if stories else None,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
@@ -202,7 +273,15 @@ def main():
     parser.add_argument("--batch-size", type=int, default=8, help="--throughput: batch size")
     parser.add_argument("--max-length", type=int, default=512, help="--throughput: tokens")
     parser.add_argument("--records", type=int, default=96, help="--throughput: records")
-    parser.add_argument("--rounds", type=int, default=1, help="--throughput: rounds")
+    parser.add_argument("--repeats", type=int, default=1, help="--throughput: interleaved repeats")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds of distillation: round n+1's stories are written by round n's model, "
+        "through the same gates and simulated reviewers, then released, fine-tuned and "
+        "evaluated on the same held-out topics (training.services.rounds)",
+    )
     parser.add_argument(
         "--variants",
         default="app,plain,app-checkpointing",
@@ -291,6 +370,10 @@ def main():
         < report["finetune"]["base_perplexity"],
         "peak_rss_under_8gb": report["finetune"]["peak_rss_gb"] < 8,
     }
+    if args.rounds > 1:
+        report["rounds"] = run_rounds(args.rounds, evaluation)
+        last = report["rounds"][-1]["passed"]
+        report["verdict"]["last_round_reached_80_percent"] = last["rate"] >= 0.8
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -332,6 +415,16 @@ def main():
             )
             + f"{j['ties']} ties ({j['flips']} flipped with the order), the story shown first "
             f"won {j['position']['first_won']} of {j['position']['decided']}"
+        )
+    for row in report.get("rounds", []):
+        p = row["passed"]
+        print(
+            f"Round {row['round']} ({row['model']}): held-out passed as written "
+            f"{p['passed']}/{p['n']} (95% {p['low']:.2f}-{p['high']:.2f}); release "
+            f"{row['release_records']} records, {row['repaired_share']:.1%} repaired, "
+            f"{row['near_duplicates_left_out']} near-duplicates left out; validation perplexity "
+            f"{row['perplexity']}; stories job {row['stories_minutes']} min, as written "
+            f"{row['stories_as_written']}"
         )
     print(json.dumps(report["verdict"]))
 

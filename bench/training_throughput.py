@@ -145,7 +145,7 @@ def run(args) -> dict:
     env = {**os.environ, "LOG_LEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
     variants = args.variants.split(",")
     runs: dict[str, list] = {v: [] for v in variants}
-    for _ in range(args.rounds):  # interleaved rounds: a slow minute does not pick a winner
+    for _ in range(args.repeats):  # interleaved repeats: a slow minute does not pick a winner
         for variant in variants:
             out = work / f"{variant}.json"
             command = [
@@ -172,7 +172,7 @@ def run(args) -> dict:
         "steps": args.steps,
         "batch_size": args.batch_size,
         "max_length": args.max_length,
-        "rounds": args.rounds,
+        "repeats": args.repeats,
         "variants": {
             v: {
                 "tokens_per_second": round(

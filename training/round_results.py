@@ -56,7 +56,8 @@ def round_figures(round_: Round) -> dict:
     if base is not None and results.get(base.name, {}).get("n"):
         row = results[base.name]
         base_passed = {"rate": row["pass_rate"], "low": row["pass_low"], "high": row["pass_high"]}
-    shares = _manifest(round_.release).get("statistics", {}).get("shares", {})
+    statistics = _manifest(round_.release).get("statistics", {})
+    shares = statistics.get("shares", {})
     finetune = round_.finetune
     previous = round_.previous.model if round_.previous else None
     human = judge = None
@@ -73,7 +74,8 @@ def round_figures(round_: Round) -> dict:
         "passed": passed,
         "base_passed": base_passed,
         "repaired": shares.get("repaired"),
-        "release_records": _manifest(round_.release).get("statistics", {}).get("records"),
+        "release_records": statistics.get("records"),
+        "release_statistics": statistics,
         "perplexity": (
             round(math.exp(finetune.tuned_val_loss), 2)
             if finetune is not None and finetune.tuned_val_loss is not None

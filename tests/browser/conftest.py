@@ -58,5 +58,7 @@ def artefacts():
     return ARTEFACTS
 
 
-# The generation fixtures (a teacher profile, a scripted model) serve browser tests too.
-from tests.generation.conftest import scripted, teacher  # noqa: E402, F401
+# The generation fixtures (a teacher profile, a scripted model, a tiny model) and the training
+# ones (a release, a tiny student) serve browser tests too.
+from tests.generation.conftest import scripted, teacher, tiny_model_folder  # noqa: E402, F401
+from tests.training.conftest import release, tiny_student  # noqa: E402, F401

@@ -8,8 +8,6 @@ from playwright.sync_api import expect
 from curation.models import Story
 from generation.services.engine import job_work
 from tests.browser.test_theme_curation import sign_in
-from tests.generation.conftest import tiny_model_folder  # noqa: F401
-from tests.training.conftest import release, tiny_student  # noqa: F401
 from training.models import DatasetExport, Evaluation, FineTuneJob, Round
 from training.services.evaluation import evaluation_create
 from training.services.finetune import finetune_create
@@ -26,7 +24,7 @@ def test_two_rounds_from_the_rounds_page(
     tiny_student,
     scripted,
     monkeypatch,
-    artefacts,  # noqa: F811
+    artefacts,
 ):
     from curation.exports.runner import export_run
     from tests.training.test_evaluation import PerModel
