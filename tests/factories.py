@@ -12,6 +12,7 @@ from curation.models import (
     JudgeSuggestion,
     Review,
     Story,
+    StoryBand,
     Theme,
     ThemeEvent,
     Topic,
@@ -28,6 +29,7 @@ from training.models import (
     JudgeRun,
     Judgment,
     PairVerdict,
+    Round,
 )
 
 PASSWORD = "correct-horse-battery-staple"
@@ -293,3 +295,20 @@ class PairVerdictFactory(factory.django.DjangoModelFactory):
     )
     a_first = True
     winner = "a"
+
+
+class StoryBandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StoryBand
+
+    key = factory.Sequence(lambda n: n - 2**62)
+    story = factory.SubFactory(StoryFactory)
+
+
+class RoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Round
+
+    number = 1
+    finetune = factory.SubFactory(FineTuneJobFactory)
+    release = factory.LazyAttribute(lambda round_: round_.finetune.release)

@@ -30,7 +30,9 @@ def test_accelerate_launch_on_two_cpu_processes_ends_done_with_one_model(
     site = Site(tmp_path, "db")
     site.prepare()
     setup = SETUP.replace("learning_rate=1e-3)", "learning_rate=1e-3, enqueue=False)")
-    out = site.manage("shell", "-c", setup.format(folder=tiny_model_folder, epochs=2))
+    out = site.manage(
+        "shell", "-c", setup.format(folder=tiny_model_folder, epochs=2, stories=16, batch=2)
+    )
     job_id = int(out.split("JOB")[1])
     command = [
         str(launcher),

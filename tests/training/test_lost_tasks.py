@@ -139,7 +139,9 @@ def test_a_queued_fine_tune_whose_task_was_lost_is_taken_by_a_live_worker(
     site.prepare()
     # Created without its task: as if the broker lost it before any worker took it.
     out = site.manage(
-        "shell", "-c", FINETUNE.format(folder=tiny_model_folder, epochs=1, enqueue=False)
+        "shell",
+        "-c",
+        FINETUNE.format(folder=tiny_model_folder, epochs=1, enqueue=False, stories=16, batch=2),
     )
     job_id = int(out.split("JOB")[1])
     log = tmp_path / "worker.log"
@@ -170,7 +172,7 @@ def test_rq_on_sqlite_runs_a_fine_tune_and_a_stories_job_to_the_end(tmp_path, ti
         out = site.manage(
             "shell",
             "-c",
-            FINETUNE.format(folder=tiny_model_folder, epochs=1, enqueue=True)
+            FINETUNE.format(folder=tiny_model_folder, epochs=1, enqueue=True, stories=16, batch=2)
             + STORIES.format(url=server.url),
         )
         job_id = int(out.split("JOB")[1].split()[0])
