@@ -41,6 +41,19 @@ def card_render(export: DatasetExport, manifest: dict) -> str:
             "min_score": export.min_score if export.min_score is not None else "none",
             "per_theme": manifest["per_theme"],
             "near_duplicate_similarity": f"{settings.STORYAPP_NEAR_DUPLICATE_SIMILARITY:g}",
+            "sources": [
+                {
+                    **row,
+                    "stopped": _percent(row["stopped_share"]),
+                    "repaired": _percent(row["repaired_share"]),
+                    "judge": (
+                        f"{_percent(row['judge_passed_share'])}% of {row['judged']}"
+                        if row["judge_passed_share"] is not None
+                        else "not judged"
+                    ),
+                }
+                for row in stats.get("sources", [])
+            ],
         },
     )
     return text.rstrip("\n") + "\n"

@@ -143,6 +143,39 @@ def review_figures(export: DatasetExport, *, total: int) -> dict:
     }
 
 
+def sources(export: DatasetExport) -> list[dict]:
+    """Where the release's stories came from, per model: how many, the share that ended on
+    the model's own stop (not the token limit), the share the gates repaired, and the model
+    judge's verdicts where it rated them. Counted over the stories the release read
+    (duplicates left out included). A tuned model's name carries its round (``-r2``)."""
+    rows = (
+        exportable_stories(export)
+        .order_by()
+        .values("model_name")
+        .annotate(
+            n=Count("pk"),
+            stopped=Count("pk", filter=Q(finish_reason="stop")),
+            repaired=Count("pk", filter=~Q(auto_edited_text="")),
+            judged=Count("pk", filter=Q(judge_passed__isnull=False)),
+            judge_passed=Count("pk", filter=Q(judge_passed=True)),
+        )
+        .order_by("-n", "model_name")
+    )
+    return [
+        {
+            "model": row["model_name"] or "(unknown)",
+            "stories": row["n"],
+            "stopped_share": round(row["stopped"] / row["n"], 4),
+            "repaired_share": round(row["repaired"] / row["n"], 4),
+            "judged": row["judged"],
+            "judge_passed_share": (
+                round(row["judge_passed"] / row["judged"], 4) if row["judged"] else None
+            ),
+        }
+        for row in rows[:50]
+    ]
+
+
 def _agreement(stories) -> dict:
     """Krippendorff's alpha (ordinal) of the overall score over the release's stories with
     two or more reviews (the most recent AGREEMENT_SAMPLE of them)."""

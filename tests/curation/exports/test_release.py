@@ -375,8 +375,10 @@ def test_a_release_keeps_one_story_of_each_near_duplicate_group(var_dir):
     from curation.services.stories import near_duplicates_backlog
     from tests.curation.services.test_stories import LIGHTHOUSE, REWORDED, UNRELATED
 
-    oldest = approved_story(text=LIGHTHOUSE, mean_overall=3.0, review_count=2)
-    best = approved_story(text=REWORDED, mean_overall=4.5, review_count=2)
+    oldest = approved_story(text=LIGHTHOUSE, mean_overall=3.0, review_count=2, finish_reason="stop")
+    best = approved_story(
+        text=REWORDED, mean_overall=4.5, review_count=2, finish_reason="stop", judge_passed=True
+    )
     again = approved_story(text=LIGHTHOUSE + " ", mean_overall=3.0, review_count=2)
     other = approved_story(text=UNRELATED, mean_overall=4.0, review_count=2)
     outside = StoryFactory(text=LIGHTHOUSE, status="rejected")  # not in the release
@@ -392,6 +394,18 @@ def test_a_release_keeps_one_story_of_each_near_duplicate_group(var_dir):
     assert manifest["counts"]["train"] == 2
     card = (layout.export_folder(export) / "README.md").read_text()
     assert "2 near-duplicate stories left out" in card and "70% or more" in card
+    # where the stories came from, per model: the stop share, the repaired share, the judge
+    assert manifest["statistics"]["sources"] == [
+        {
+            "model": "bundled-student",
+            "stories": 4,
+            "stopped_share": 0.5,
+            "repaired_share": 0.0,
+            "judged": 1,
+            "judge_passed_share": 1.0,
+        }
+    ]
+    assert "| bundled-student | 4 | 50% | 0% | 100% of 1 |" in card
     # the same bytes again (the choice is deterministic)
     again_export = run_export("near-dups-2", val_fraction=0)
     assert exported_ids(again_export) == {best.pk, other.pk}
