@@ -1,13 +1,14 @@
 """What each round of distillation measured (training.models.Round), chain by chain."""
 
 import math
+from collections import defaultdict
 
 from curation.models import DatasetExport
 from curation.releases import release_manifest
 
-from .judge_results import judge_pair_results, latest_pair_run
-from .models import Evaluation, Round
-from .selectors import comparison_results
+from . import judge
+from .models import Evaluation, JudgeRun, PairVerdict, Round
+from .selectors import comparison_results, pair_outcome, win_rates
 
 
 def _manifest(release: DatasetExport | None) -> dict:
@@ -34,10 +35,36 @@ def _win_rate(pairs: list[dict], model: str, other: str) -> dict | None:
     return None
 
 
-def round_figures(round_: Round) -> dict:
+def judge_win_rates(evaluation_ids: list[int]) -> list[dict]:
+    """Win rates by the model judge over the latest pairs run of each evaluation (one
+    verdict per pair from its two orders, training.judge.combine), in two queries."""
+    latest: dict[int, int] = {}
+    for run_id, evaluation_id in (
+        JudgeRun.objects.filter(evaluation_id__in=evaluation_ids, kind=JudgeRun.Kind.PAIRS)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "evaluation_id")
+    ):
+        latest.setdefault(evaluation_id, run_id)
+    orders: dict[tuple[int, int], dict[bool, str]] = defaultdict(dict)
+    pairs = {}
+    for verdict in PairVerdict.objects.filter(run_id__in=latest.values()).select_related(
+        "pair__a__model", "pair__b__model"
+    ):
+        orders[(verdict.run_id, verdict.pair_id)][verdict.a_first] = verdict.winner
+        pairs[verdict.pair_id] = verdict.pair
+    outcomes = []
+    for (_, pair_id), both in orders.items():
+        winner = judge.combine(both.get(True, ""), both.get(False, ""))
+        if winner:
+            outcomes.append(pair_outcome(pairs[pair_id], winner))
+    return win_rates(outcomes)["pairs"]
+
+
+def round_figures(round_: Round, *, people: list[dict], judged: list[dict]) -> dict:
     """What a round measured: passed as written on held-out topics (with its 95% interval),
     the share of its release the gates repaired, the validation perplexity of its model, and
-    the human and judge win rates of its model against the previous round's."""
+    the human and judge win rates of its model against the previous round's (``people``,
+    ``judged``: win_rates' pairs over the chains' evaluations)."""
     model = round_.model
     evaluation = round_.evaluation
     results = (evaluation.results if evaluation else None) or {}
@@ -60,13 +87,10 @@ def round_figures(round_: Round) -> dict:
     shares = statistics.get("shares", {})
     finetune = round_.finetune
     previous = round_.previous.model if round_.previous else None
-    human = judge = None
-    if evaluation is not None and model is not None and previous is not None:
-        people = comparison_results(Evaluation.objects.filter(pk=evaluation.pk))
-        human = _win_rate(people["pairs"], model.name, previous.name)
-        run = latest_pair_run(evaluation)
-        if run is not None:
-            judge = _win_rate(judge_pair_results(run)["pairs"], model.name, previous.name)
+    human = by_judge = None
+    if model is not None and previous is not None:
+        human = _win_rate(people, model.name, previous.name)
+        by_judge = _win_rate(judged, model.name, previous.name)
     return {
         "round": round_,
         "model": model,
@@ -82,13 +106,13 @@ def round_figures(round_: Round) -> dict:
             else None
         ),
         "human": human,
-        "judge": judge,
+        "judge": by_judge,
     }
 
 
 def round_chains() -> list[list[dict]]:
     """Every chain of rounds (a round 1 and the rounds after it), newest chain first, each
-    round with its figures."""
+    round with its figures; a fixed number of queries however many rounds there are."""
     rounds = list(
         Round.objects.select_related(
             "previous__finetune__output_model",
@@ -100,12 +124,19 @@ def round_chains() -> list[list[dict]]:
         )
     )
     after = {r.previous_id: r for r in rounds if r.previous_id}
+    evaluations = [r.evaluation_id for r in rounds if r.evaluation_id]
+    people = (
+        comparison_results(Evaluation.objects.filter(pk__in=evaluations))["pairs"]
+        if evaluations
+        else []
+    )
+    judged = judge_win_rates(evaluations) if evaluations else []
     chains = []
     for first in sorted((r for r in rounds if r.previous_id is None), key=lambda r: -r.pk):
         chain: list[dict] = []
         current: Round | None = first
         while current is not None and len(chain) < 100:
-            chain.append(round_figures(current))
+            chain.append(round_figures(current, people=people, judged=judged))
             current = after.get(current.pk)
         chains.append(chain)
     return chains

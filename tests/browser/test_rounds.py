@@ -22,6 +22,7 @@ def test_two_rounds_from_the_rounds_page(
     admin_user,
     release,
     tiny_student,
+    teacher,  # puts back the prompt versions an earlier transactional test emptied
     scripted,
     monkeypatch,
     artefacts,

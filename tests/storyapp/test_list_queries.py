@@ -46,6 +46,7 @@ LIST_PAGES = [
     "/prompts/",
     "/training/",
     "/evaluations/",
+    "/rounds/",
     "/compare/",
     "/compare/results/",
 ]
@@ -94,14 +95,30 @@ def _training(n, profile, admin, reviewers):
         FineTuneJob,
         Judgment,
         PairVerdict,
+        Round,
     )
 
     release = DatasetExportFactory(status="done", created_by=admin)
     other = ModelProfileFactory()
-    for i in range(n):
-        FineTuneJob.objects.create(release=release, base=profile, name=f"ft-{release.pk}-{i}")
     evaluation = Evaluation.objects.create(name=f"eval-{release.pk}", topic_ids=[], results={})
     evaluation.profiles.set([profile, other])
+    previous = None
+    for i in range(n):  # n fine-tunes, each a round of one chain
+        finetune = FineTuneJob.objects.create(
+            release=release,
+            base=profile,
+            name=f"ft-{release.pk}-{i}",
+            status="done",
+            output_model=ModelProfileFactory(),
+        )
+        previous = Round.objects.create(
+            number=i + 1,
+            previous=previous,
+            release=release,
+            finetune=finetune,
+            evaluation=evaluation,
+            stories_job=GenerationJob.objects.first() if previous else None,
+        )
     judge = ModelProfileFactory(role="judge", queue="teacher")
     run = JudgeRun.objects.create(
         kind="pairs", judge=judge, evaluation=evaluation, prompt_version="pair-v1"
@@ -156,5 +173,5 @@ def test_every_list_page_is_measured():
                 pages.add(name)
     unmeasured = {name for name in pages if reverse(name) not in listed}
     # POST-only endpoints have no page.
-    unmeasured -= {"curation:theme_decide_bulk", "curation:team_create"}
+    unmeasured -= {"curation:theme_decide_bulk", "curation:team_create", "training:round_start"}
     assert unmeasured == set()
