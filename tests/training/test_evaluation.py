@@ -140,5 +140,7 @@ def test_an_evaluation_lists_its_stories_as_written_with_verdicts(
     only_good = admin_client.get(url, {"model": "good"}).content.decode()
     assert only_good.count("passed as written") == 3 and "failed as written" not in only_good
     assert editor_client.get(url).status_code == 200
+    unknown = admin_client.get(url, {"model": "nobody\x00"})
+    assert unknown.status_code == 400 and b"No model of this evaluation" in unknown.content
     # blind means blind: a reviewer judges these stories in /compare/ and never sees them here
     assert reviewer_client.get(url).status_code == 403

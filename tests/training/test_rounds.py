@@ -109,3 +109,12 @@ def test_a_round_starts_only_from_a_finished_fine_tune_and_steps_wait_for_each_o
     queued = finetune_create(release=release, base=tiny_student, name="q1", enqueue=False)
     with pytest.raises(ValidationError, match="finished"):
         rounds.round_start(finetune=queued)
+
+
+@pytest.mark.django_db
+def test_round_actions_refuse_bad_input_with_a_clear_answer(admin_client, reviewer_client):
+    assert admin_client.post("/rounds/start/", {"finetune": "no\x00pe"}).status_code == 404
+    assert admin_client.post("/rounds/start/", {"finetune": "missing"}).status_code == 404
+    assert admin_client.post("/rounds/1/next/").status_code == 404  # no round 1
+    assert reviewer_client.get("/rounds/").status_code == 403
+    assert reviewer_client.post("/rounds/start/", {"finetune": "x"}).status_code == 403

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from generation.selectors import judge_profiles
-from storyapp.errors import form_errors_text, validation_text
+from storyapp.errors import bad_request, form_errors_text, validation_text
 from storyapp.htmx import render_page
 from storyapp.workers import work_state
 
@@ -131,6 +131,8 @@ def evaluation_stories(request, pk: int):
         "topic_id", "model__name", "pk"
     )
     model = request.GET.get("model", "")
+    if model and model not in {profile.name for profile in models}:
+        return bad_request(request, "No model of this evaluation has that name.")
     if model:
         samples = samples.filter(model__name=model)
     verdict = request.GET.get("verdict", "")

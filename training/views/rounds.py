@@ -72,7 +72,10 @@ STEPS: dict[str, tuple[Callable[..., object], str | None]] = {
 @require_POST
 @permission_required("training.launch_finetune", raise_exception=True)
 def round_start(request):
-    finetune = get_object_or_404(FineTuneJob, name=request.POST.get("finetune", ""))
+    name = request.POST.get("finetune", "")
+    if "\x00" in name:  # PostgreSQL refuses NUL in a text literal: no fine-tune has one
+        raise Http404("No such fine-tune.")
+    finetune = get_object_or_404(FineTuneJob, name=name)
     topics = request.POST.get("topics") or Round.Topics.APPROVED
     if topics not in Round.Topics.values:
         messages.error(request, f"Unknown topics policy {topics!r}.")
