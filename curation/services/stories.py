@@ -59,7 +59,7 @@ def story_add_generated(
     return story
 
 
-def near_duplicates_backlog(*, batch: int = 500) -> dict[str, int]:
+def near_duplicates_backlog(*, batch: int = 2000) -> dict[str, int]:
     """Index every story not in the near-duplicate index yet (made by an import, a migration,
     a fixture), in id order, and flag each one that nearly repeats a story indexed before it,
     in any theme. Where the gate rejects near-duplicates, a pending story flagged here is
@@ -84,13 +84,10 @@ def near_duplicates_backlog(*, batch: int = 500) -> dict[str, int]:
         keys = {pk: near_duplicates.band_keys(g) if g else [] for pk, g in grams.items()}
         # Candidates already indexed, read once for the batch, then each story's own.
         indexed: dict[int, set[int]] = {}
-        wanted = [key for pk in rows for key in keys[pk]]
-        for start in range(0, len(wanted), 5000):
-            for key, story_id in StoryBand.objects.filter(
-                key__in=wanted[start : start + 5000]
-            ).values_list("key", "story_id"):
-                indexed.setdefault(key, set()).add(story_id)
-        known: dict[int, frozenset] = {}
+        wanted = sorted({key for pk in rows for key in keys[pk]})
+        for key, story_id in near_duplicates.stories_with_keys(wanted):
+            indexed.setdefault(key, set()).add(story_id)
+        known: dict[int, frozenset[int]] = {}
         flagged: dict[int, int] = {}
         for pk in rows:
             if not grams[pk]:
