@@ -15,8 +15,8 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable
+from functools import cache
 
-from datasketch import MinHash
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, TextField, Value
@@ -28,10 +28,17 @@ SEED = 7
 # A story nearly repeated by more stories than this is compared with the oldest ones only.
 MAX_CANDIDATES = 50
 WORD = re.compile(r"\w+")
-# CRC-32 of each 3-gram as the base hash (stable across processes, and several times faster
-# than datasketch's default SHA-1 on short strings; MinHash needs no cryptographic hash).
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED)
-_PERMUTATIONS, _SCHEME = _TEMPLATE.permutations, _TEMPLATE.scheme
+
+
+@cache
+def _minhash_class_and_template():
+    """datasketch (with numpy and scipy) is imported on first use: pages and releases, which
+    never hash, do not pay its memory or start-up time."""
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=NUM_PERM, seed=SEED)
+    return MinHash, template.permutations, template.scheme
+
 
 if BANDS * ROWS != NUM_PERM:  # pragma: no cover  (a mistake in the constants above)
     raise RuntimeError("BANDS * ROWS must be NUM_PERM")
@@ -56,12 +63,13 @@ def _same(value: int) -> int:
 
 def band_keys(grams: Iterable[int]) -> list[int]:
     """The LSH band keys of a 3-gram set: one signed 64-bit key per band."""
-    minhash = MinHash(
+    minhash_class, permutations, scheme = _minhash_class_and_template()
+    minhash = minhash_class(
         num_perm=NUM_PERM,
         seed=SEED,
-        hashfunc=_same,  # the 3-grams are hashed already (shingles)
-        permutations=_PERMUTATIONS,
-        scheme=_SCHEME,
+        hashfunc=_same,  # the 3-grams are hashed already (CRC-32, shingles)
+        permutations=permutations,
+        scheme=scheme,
     )
     minhash.update_batch(list(grams))
     values = minhash.hashvalues.astype("<u4")  # datasketch keeps 32-bit hash values

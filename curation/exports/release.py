@@ -12,7 +12,7 @@ from ..models import DatasetExport, Theme
 from .card import card_render
 from .layout import HF_FILES, SPLITS, sha256_of, split_of
 from .rows import Row, export_rows, near_duplicates_left_out
-from .statistics import ReleaseStats, review_figures, sources, split_warnings, story_of_line
+from .statistics import ReleaseStats, review_figures, split_warnings, story_of_line
 from .writers import LinesWriter, SplitWriter, write_hf_metadata
 
 
@@ -112,7 +112,6 @@ def release_write(export: DatasetExport, folder: Path, progress: Progress | None
             **stats.summary(),
             **review_figures(export, total=done + stats.duplicates + len(left_out)),
             "near_duplicates_left_out": len(left_out),
-            "sources": sources(export),
         },
         "warnings": split_warnings(export, counts),
         "models": sorted(models),

@@ -47,11 +47,19 @@ def near_duplicates_left_out(export: DatasetExport) -> set[int]:
     (curation.near_duplicates): of each group, one is kept (the best reviewed: the highest
     mean score, then the most reviews, then the oldest) and the others are left out."""
     stories = exportable_stories(export)
-    pairs = list(
-        stories.filter(near_duplicate_of__in=stories.values("pk")).values_list(
-            "pk", "near_duplicate_of_id"
-        )
+    # The flagged stories first (few, by the near_duplicate_of index), then which of the
+    # stories they repeat are in the release too.
+    flagged = list(
+        stories.filter(near_duplicate_of__isnull=False).values_list("pk", "near_duplicate_of_id")
     )
+    if not flagged:
+        return set()
+    others = sorted({other for _, other in flagged})
+    inside: set[int] = set()
+    for start in range(0, len(others), 5000):  # bounded IN lists on both databases
+        chunk = others[start : start + 5000]
+        inside.update(stories.filter(pk__in=chunk).values_list("pk", flat=True))
+    pairs = [(pk, other) for pk, other in flagged if other in inside]
     if not pairs:
         return set()
     parent: dict[int, int] = {}
@@ -135,6 +143,8 @@ COLUMNS = {
     "repaired": "repaired",
     "edited": "edited",
     "mean_overall": "mean_overall",
+    "stopped": "stopped",
+    "judge_passed": "judge_passed",
 }
 ROW = (*COLUMNS, "line")
 
@@ -159,6 +169,8 @@ class Row(NamedTuple):
     repaired: bool
     edited: bool
     mean_overall: float | None
+    stopped: bool
+    judge_passed: bool | None
     line: str
 
 
@@ -214,6 +226,7 @@ def export_rows(export: DatasetExport):
                 When(near_duplicate_of__isnull=True, then=Value(False)), default=Value(True)
             ),
             repaired=Case(When(auto_edited_text="", then=Value(False)), default=Value(True)),
+            stopped=Case(When(finish_reason="stop", then=Value(True)), default=Value(False)),
             edited=ExpressionWrapper(edited, output_field=BooleanField()),
             **parts,
         )

@@ -29,6 +29,8 @@ class ReleaseStats:
         self.flags: Counter = Counter()
         self.score_sum = 0.0
         self.scored = 0
+        # Per model: stories, ended on the model's stop, repaired, judged, judged passing.
+        self.per_model: dict[str, list[int]] = {}
         self._seen: set[bytes] = set()
 
     def fresh(self, chunk: list[tuple]) -> list[tuple]:
@@ -74,6 +76,19 @@ class ReleaseStats:
         flags["repaired"] += sum(map(bool, columns.repaired))
         flags["edited"] += sum(map(bool, columns.edited))
         flags["repetitive"] += sum(r >= REPETITIVE_RATIO for r in ratios)
+        per_model = self.per_model
+        for model, stopped, repaired, judged in zip(
+            columns.model, columns.stopped, columns.repaired, columns.judge_passed, strict=True
+        ):
+            row = per_model.get(model)
+            if row is None:
+                row = per_model[model] = [0, 0, 0, 0, 0]
+            row[0] += 1
+            row[1] += bool(stopped)
+            row[2] += bool(repaired)
+            if judged is not None:
+                row[3] += 1
+                row[4] += bool(judged)
         scores = [s for s in columns.mean_overall if s is not None]
         self.score_sum = sum(scores, self.score_sum)  # in order, as one running total
         self.scored += len(scores)
@@ -96,7 +111,26 @@ class ReleaseStats:
             },
             "shares": {flag: round(self.flags[flag] / n, 4) for flag in sorted(self.flags)},
             "mean_overall": round(self.score_sum / self.scored, 3) if self.scored else None,
+            "sources": self.sources(),
         }
+
+    def sources(self) -> list[dict]:
+        """Where the written stories came from, per model (the most stories first): how
+        many, the share that ended on the model's own stop (not the token limit), the share
+        the gates repaired, and the model judge's verdicts where it rated them. A tuned
+        model's name carries its round (``-r2``)."""
+        rows = sorted(self.per_model.items(), key=lambda item: (-item[1][0], item[0]))
+        return [
+            {
+                "model": model or "(unknown)",
+                "stories": n,
+                "stopped_share": round(stopped / n, 4),
+                "repaired_share": round(repaired / n, 4),
+                "judged": judged,
+                "judge_passed_share": round(passed / judged, 4) if judged else None,
+            }
+            for model, (n, stopped, repaired, judged, passed) in rows[:50]
+        ]
 
 
 def split_warnings(export: DatasetExport, counts: dict) -> list[str]:
@@ -141,39 +175,6 @@ def review_figures(export: DatasetExport, *, total: int) -> dict:
             round(generated["auto_rejected"] / generated["n"], 4) if generated["n"] else None
         ),
     }
-
-
-def sources(export: DatasetExport) -> list[dict]:
-    """Where the release's stories came from, per model: how many, the share that ended on
-    the model's own stop (not the token limit), the share the gates repaired, and the model
-    judge's verdicts where it rated them. Counted over the stories the release read
-    (duplicates left out included). A tuned model's name carries its round (``-r2``)."""
-    rows = (
-        exportable_stories(export)
-        .order_by()
-        .values("model_name")
-        .annotate(
-            n=Count("pk"),
-            stopped=Count("pk", filter=Q(finish_reason="stop")),
-            repaired=Count("pk", filter=~Q(auto_edited_text="")),
-            judged=Count("pk", filter=Q(judge_passed__isnull=False)),
-            judge_passed=Count("pk", filter=Q(judge_passed=True)),
-        )
-        .order_by("-n", "model_name")
-    )
-    return [
-        {
-            "model": row["model_name"] or "(unknown)",
-            "stories": row["n"],
-            "stopped_share": round(row["stopped"] / row["n"], 4),
-            "repaired_share": round(row["repaired"] / row["n"], 4),
-            "judged": row["judged"],
-            "judge_passed_share": (
-                round(row["judge_passed"] / row["judged"], 4) if row["judged"] else None
-            ),
-        }
-        for row in rows[:50]
-    ]
 
 
 def _agreement(stories) -> dict:
