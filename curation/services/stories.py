@@ -47,13 +47,7 @@ def story_add_generated(
             story.save()
             near_duplicates.index([(key, story.pk) for key in keys])
             if rejections:
-                Adjudication.objects.create(
-                    story=story,
-                    admin=None,
-                    from_status=Story.Status.PENDING,
-                    to_status=Story.Status.REJECTED,
-                    reason=policy.reason(rejections),
-                )
+                _record_automatic_rejection(story.pk, policy.reason(rejections))
     except IntegrityError:
         return None  # this sample of this job is stored already
     return story
@@ -128,11 +122,16 @@ def _flag_near_duplicate(story_id: int, of: int, policy: GatePolicy, rejects: bo
         status=Story.Status.REJECTED, auto_rejected=True, passed_as_written=False
     )
     if changed:
-        Adjudication.objects.create(
-            story_id=story_id,
-            admin=None,
-            from_status=Story.Status.PENDING,
-            to_status=Story.Status.REJECTED,
-            reason=policy.reason(["near_duplicate"]),
-        )
+        _record_automatic_rejection(story_id, policy.reason(["near_duplicate"]))
     return changed
+
+
+def _record_automatic_rejection(story_id: int, reason: str) -> None:
+    """The gates' decision on a story, recorded as the automatic checks' (no admin)."""
+    Adjudication.objects.create(
+        story_id=story_id,
+        admin=None,
+        from_status=Story.Status.PENDING,
+        to_status=Story.Status.REJECTED,
+        reason=reason,
+    )

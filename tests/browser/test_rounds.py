@@ -9,8 +9,6 @@ from curation.models import Story
 from generation.services.engine import job_work
 from tests.browser.test_theme_curation import sign_in
 from training.models import DatasetExport, Evaluation, FineTuneJob, Round
-from training.services.evaluation import evaluation_create
-from training.services.finetune import finetune_create
 from training.services.runs import evaluation_run, finetune_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,22 +26,9 @@ def test_two_rounds_from_the_rounds_page(
     artefacts,
 ):
     from curation.exports.runner import export_run
-    from tests.training.test_evaluation import PerModel
+    from tests.training.test_rounds import round_one_work
 
-    monkeypatch.setattr("training.services.runs.backend_for", PerModel)
-    first = finetune_run(
-        job_id=finetune_create(
-            release=release, base=tiny_student, name="tiny-r1", max_length=64, enqueue=False
-        ).pk
-    )
-    evaluation_run(
-        evaluation_id=evaluation_create(
-            profiles=[tiny_student, first.output_model],
-            release=release,
-            n_topics=3,
-            enqueue=False,
-        ).pk
-    )
+    first = round_one_work(release, tiny_student, monkeypatch)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)

@@ -18,8 +18,9 @@ from training.services.finetune import finetune_create
 from training.services.runs import evaluation_run, finetune_run
 
 
-def two_rounds(release, tiny_student, monkeypatch):
-    """Round 1 (a fine-tune and its evaluation), then round 2 step by step."""
+def round_one_work(release, tiny_student, monkeypatch):
+    """What round 1 is made of: a fine-tune ("tiny-r1") and its evaluation on 3 held-out
+    topics (the evaluation's stories from test_evaluation.PerModel)."""
     from tests.training.test_evaluation import PerModel
 
     monkeypatch.setattr("training.services.runs.backend_for", PerModel)
@@ -36,6 +37,12 @@ def two_rounds(release, tiny_student, monkeypatch):
             enqueue=False,
         ).pk
     )
+    return first
+
+
+def two_rounds(release, tiny_student, monkeypatch):
+    """Round 1 (a fine-tune and its evaluation), then round 2 step by step."""
+    first = round_one_work(release, tiny_student, monkeypatch)
     round_1 = rounds.round_start(finetune=first)
     round_2 = rounds.round_next(round_=round_1, enqueue=False)
     with pytest.raises(ValidationError, match="stories job has finished"):
